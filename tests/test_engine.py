@@ -1,0 +1,220 @@
+"""The graph and the backward driver: accumulation, fan-out, grad mode, hooks, deep graphs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite.engine import toposort
+
+
+def test_diamond_graph_sums_both_paths():
+    x = al.Tensor(3.0, requires_grad=True)
+    a = x * 2.0
+    b = x * x
+    (a + b).backward()
+    assert x.grad.item() == 2.0 + 2 * 3.0
+
+
+def test_fan_out_of_one_node_to_many():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    y = (h * 2 + h * 3 + h).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 6 * np.exp([1.0, 2.0]))
+
+
+def test_second_backward_doubles_leaf_gradients_exactly():
+    x = al.Tensor(2.0, requires_grad=True)
+    y = (x * 2) * 3
+    y.backward()
+    y.backward()
+    assert x.grad.item() == 12.0   # micrograd gets 18 here
+
+
+def test_intermediates_keep_no_gradient_unless_asked():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    kept = x * 5
+    kept.retain_grad()
+    (h.sum() + kept.sum()).backward()
+    assert h.grad is None
+    np.testing.assert_array_equal(kept.grad.data, [1.0, 1.0])
+
+
+def test_retain_grads_keeps_every_intermediate_gradient():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    y = (h * h).sum()
+    y.backward(retain_grads=True)
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    assert y.grad.item() == 1.0
+
+
+def test_graph_outlives_backward_and_can_be_differentiated_again():
+    x = al.Tensor([1.0, -2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    first = x.grad.data.copy()
+    x.zero_grad()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, first)
+    assert y.op is not None and y._parents
+
+
+def test_no_grad_records_nothing_and_nests():
+    x = al.Tensor([1.0], requires_grad=True)
+    with al.no_grad():
+        y = x * 2
+        assert not al.is_grad_enabled()
+        with al.enable_grad():
+            z = x * 2
+            assert al.is_grad_enabled()
+        assert not al.is_grad_enabled()
+    assert al.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+    assert z.requires_grad
+
+
+def test_no_grad_is_a_decorator_too():
+    x = al.Tensor([1.0], requires_grad=True)
+
+    @al.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert al.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = {}
+    started = threading.Event()
+    release = threading.Event()
+
+    def worker():
+        with al.no_grad():
+            started.set()
+            release.wait(5)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    started.wait(5)
+    seen["main"] = al.is_grad_enabled()
+    release.set()
+    t.join()
+    assert seen["main"] is True
+
+
+def test_detach_cuts_the_graph():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).detach()
+    assert not y.requires_grad and y.is_leaf
+    z = (y * x).sum()
+    z.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 4.0])
+
+
+def test_hook_sees_and_replaces_gradient():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(g.data.copy()))
+    handle = h.register_hook(lambda g: g * 10)
+    h.sum().backward()
+    np.testing.assert_array_equal(seen[0], [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.data, [20.0, 20.0])
+    handle.remove()
+    x.zero_grad()
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_hook_on_leaf_and_wrong_shape_error():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: np.ones(3))
+    with pytest.raises(ValueError, match="hook returned a gradient of shape"):
+        (x * 1).sum().backward()
+
+
+def test_backward_of_non_scalar_needs_grad():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"non-scalar output needs an explicit grad"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\), but the output has shape"):
+        y.backward(np.ones(3))
+    y.backward(np.array([1.0, 0.5]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 1.0])
+
+
+def test_backward_on_constant_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        al.Tensor(1.0).backward()
+
+
+def test_toposort_is_deterministic_and_parents_first():
+    x = al.Tensor(1.0, requires_grad=True, name="x")
+    a = x * 2
+    b = x + 1
+    y = a * b
+    order = toposort(y)
+    assert order[0] is y and order[-1] is x
+    pos = {id(n): i for i, n in enumerate(order)}
+    for n in order:
+        for p in n._parents:
+            if p.requires_grad:
+                assert pos[id(p)] > pos[id(n)]
+    assert [id(n) for n in toposort(y)] == [id(n) for n in order]
+
+
+def test_million_op_chain_backward_without_recursion():
+    x = al.Tensor(0.5, requires_grad=True)
+    y = x
+    n = 1_000_000
+    assert n > sys.getrecursionlimit() * 100
+    for _ in range(n):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_chain_backward_time_is_linear():
+    def run(n):
+        x = al.Tensor(0.5, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y + 1.0
+        t = time.perf_counter()
+        y.backward()
+        return time.perf_counter() - t
+
+    run(1000)
+    small = min(run(20_000) for _ in range(3))
+    big = min(run(200_000) for _ in range(3))
+    # 10x the nodes; linear is 10x, quadratic would be 100x. Generous bound for noisy machines.
+    assert big < 40 * small
+
+
+def test_cotangents_are_released_after_use():
+    import gc
+    import weakref
+
+    x = al.Tensor(np.ones(1000), requires_grad=True)
+    y = (x * 2).exp().sum()
+    refs = []
+
+    def grab(g):
+        refs.append(weakref.ref(g))
+
+    h = x * 2
+    h.register_hook(grab)
+    (h.exp().sum()).backward()
+    gc.collect()
+    assert all(r() is None for r in refs)
+    del y
