@@ -1,0 +1,1 @@
+"""Benchmarks: medians and ratios against references measured in the same process."""
