@@ -1,0 +1,564 @@
+"""Seeing the graph: Graphviz drawings, graph statistics, and the backward pass explained.
+
+* :func:`draw_graph` returns a ``graphviz.Digraph`` of a ``Tensor`` or ``Scalar`` graph (value nodes
+  as records, op nodes as ellipses, the fused cross-entropy visibly distinct). Building it needs
+  only the ``graphviz`` Python package; rendering it (:func:`save_graph`, inline SVG in Jupyter)
+  needs Graphviz's ``dot`` program.
+* :func:`graph_stats` counts nodes, edges, ops by kind and the bytes held by the graph's arrays.
+* :func:`explain` writes the backward pass as matrix equations, one line per gradient, with the
+  rule taken from the op table (``Op.rules``) and the shapes that make it line up.
+
+Nodes are read through a small duck-typed protocol shared by ``Tensor`` and ``Scalar``:
+``_parents``, ``_op`` (with ``.name`` and ``.rules``), ``name``, ``requires_grad``, ``grad``, and
+the value as ``.data`` (an ndarray) or ``.value`` (a float). Ids in the DOT source and generated
+names (``t3``) come from a counter in traversal order, never from ``id()``, so the same graph
+always gives the same source.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .engine import Node, toposort
+
+if TYPE_CHECKING:
+    import graphviz
+
+__all__ = ["Explanation", "GraphStats", "GraphvizNotFoundError", "Step", "draw_graph",
+           "draw_side_by_side", "explain", "graph_stats", "save_graph"]
+
+FUSED_OPS = frozenset({"cross_entropy"})
+"""Op names drawn as fused kernels (one node standing for a whole composed subgraph)."""
+
+INSTALL_HINT = ("Rendering needs Graphviz's `dot` program, which was not found on PATH. Install "
+                "it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+                "(macOS) or `conda install -c conda-forge graphviz`; the DOT source is available "
+                "without it as `graph.source` (or save with format='dot').")
+
+_STYLE = {
+    "param": {"fillcolor": "#cfe2ff"},                                   # leaf requiring grad
+    "const": {"fillcolor": "#f2f2f2", "style": "filled,dashed", "fontcolor": "#555555"},
+    "value": {"fillcolor": "#ffffff"},                                   # intermediate result
+    "root": {"fillcolor": "#d9f2d0", "penwidth": "2"},
+    "op": {"shape": "ellipse", "fillcolor": "#fff2cc"},
+    "fused": {"shape": "doubleoctagon", "fillcolor": "#ff9f43", "fontname": "Helvetica-Bold",
+              "penwidth": "2"},
+    "more": {"shape": "note", "fillcolor": "#eeeeee", "fontcolor": "#333333"},
+    "highlight": {"color": "#d62728", "penwidth": "3"},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading nodes (Tensor or Scalar)
+
+
+def _roots(root: Node | Sequence[Node]) -> list[Node]:
+    roots = [root] if isinstance(root, Node) else list(root)
+    if not roots or not all(isinstance(r, Node) for r in roots):
+        raise TypeError(f"expected a Tensor or Scalar (or a list of them), got {root!r:.80}")
+    return roots
+
+
+def _value(node: Node) -> np.ndarray:
+    """The node's value as an array (``Tensor.data`` or ``Scalar.value``)."""
+    data = getattr(node, "data", None)
+    return np.asarray(node.value if data is None else data)
+
+
+def _grad(node: Node) -> np.ndarray | None:
+    g = node.grad
+    if g is None:
+        return None
+    return np.asarray(g.data if isinstance(g, Node) else g)
+
+
+def _is_scalar(node: Node) -> bool:
+    return not hasattr(node, "data")
+
+
+def _op(node: Node) -> Any:
+    return getattr(node, "_op", None) if node._parents else None
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _forward(roots: list[Node]) -> list[Node]:
+    """Every node reachable from ``roots`` (constants too), inputs first."""
+    order = toposort(roots, all_nodes=True)
+    order.reverse()
+    return order
+
+
+def _names(order: list[Node]) -> dict[int, str]:
+    """``name`` where set, else ``t<k>`` with k the node's position in forward order."""
+    return {id(n): n.name or f"t{k}" for k, n in enumerate(order)}
+
+
+# ---------------------------------------------------------------------------------------------
+# graph_stats
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    """Size of a graph as :func:`draw_graph` draws it.
+
+    ``nodes`` = value nodes + op nodes, ``edges`` = one per op input plus one per op output,
+    ``ops`` counts op applications by primitive name, ``bytes`` the memory of the values the graph
+    holds (each underlying buffer counted once).
+    """
+
+    nodes: int
+    edges: int
+    values: int
+    ops: Counter = field(default_factory=Counter)
+    bytes: int = 0
+
+    def __str__(self) -> str:
+        kinds = ", ".join(f"{k}×{n}" for k, n in sorted(self.ops.items()))
+        return (f"{self.nodes} nodes ({self.values} values, {sum(self.ops.values())} ops), "
+                f"{self.edges} edges, {self.bytes:,} bytes; ops: {kinds or 'none'}")
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def graph_stats(root: Node | Sequence[Node]) -> GraphStats:
+    """Count the nodes, edges, ops and array bytes of the graph behind ``root``.
+
+    Example
+    -------
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> graph_stats((x * x).sum())      # 5 nodes (3 values, 2 ops), 5 edges, ...
+    """
+    order = _forward(_roots(root))
+    ops: Counter = Counter()
+    edges = 0
+    buffers: dict[int, int] = {}
+    for n in order:
+        op = _op(n)
+        if op is not None:
+            ops[op.name] += 1
+            edges += len(n._parents) + 1
+        if _is_scalar(n):
+            buffers[id(n)] = 8
+        else:
+            a = _owner(n.data)
+            buffers[id(a)] = a.nbytes
+    n_ops = sum(ops.values())
+    return GraphStats(nodes=len(order) + n_ops, edges=edges, values=len(order), ops=ops,
+                      bytes=sum(buffers.values()))
+
+
+# ---------------------------------------------------------------------------------------------
+# draw_graph
+
+
+def _esc(s: str) -> str:
+    """Escape a record-label field."""
+    return re.sub(r'([{}|<>"\\])', r"\\\1", s)
+
+
+def _numbers(a: np.ndarray, max_items: int) -> str:
+    if a.size <= max_items:
+        if a.ndim == 0:
+            return f"{a.item():.4g}"
+        return np.array2string(a, precision=4, separator=", ", max_line_width=10**6,
+                               floatmode="maxprec").replace("\n", "")
+    a = a.astype(np.float64, copy=False)
+    return f"mean {a.mean():.4g}  std {a.std():.4g}  [{a.min():.4g}, {a.max():.4g}]"
+
+
+def _value_label(node: Node, name: str, *, values: bool, grads: bool, shapes: bool,
+                 brace: bool) -> str:
+    fields = [name]
+    if shapes and not _is_scalar(node):
+        fields.append(f"{_shape(node.data.shape)} {node.data.dtype}")
+    if values:
+        fields.append(("data " if _is_scalar(node) else "") + _numbers(_value(node), 6))
+    g = _grad(node) if grads else None
+    if g is not None:
+        fields.append("grad " + _numbers(g, 6))
+    body = "|".join(_esc(f) for f in fields)
+    return "{" + body + "}" if brace else body
+
+
+def _op_label(node: Node) -> str:
+    op = node._op
+    params = getattr(node, "_params", None) or {}
+    extra = [f"{k}={v!r}" for k, v in params.items()
+             if k != "index" and len(repr(v)) <= 16
+             and not (v is None or v is False or isinstance(v, float) and v == 0)]
+    return "\n".join([op.name, *extra])
+
+
+def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
+               show_grads: bool = False, show_shapes: bool = True, rankdir: str = "LR",
+               max_nodes: int | None = 300, highlight: Iterable[Any] = (),
+               edge_labels: bool = False, title: str | None = None,
+               id_prefix: str = "") -> graphviz.Digraph:
+    """Draw the graph behind ``root`` (a Tensor or Scalar, or a list of them).
+
+    Value nodes are records: the name (``name=`` or a generated ``t<k>``), shape and dtype,
+    the values (or mean/std/min/max for more than 6 elements) with ``show_values``, and the
+    gradient with ``show_grads`` when one is stored (leaves after ``backward``; every node after
+    ``backward(retain_grads=True)``). Parameters (leaves requiring grad) are blue, constants grey
+    and dashed, roots green; op nodes are yellow ellipses named after the primitive, the fused
+    cross-entropy an orange double octagon.
+
+    Parameters
+    ----------
+    rankdir : Graphviz direction, ``"LR"`` (inputs left) or ``"TB"`` (inputs on top).
+    max_nodes : above this many drawn nodes (values + ops) only the ``max_nodes`` nodes nearest
+        the roots are drawn, with one placeholder node standing for the rest; ``None`` draws
+        everything.
+    highlight : nodes, value names or op names to outline in red.
+    edge_labels : label each input edge with its shape (and ``x``/``y``… for multi-input ops).
+    title : a caption above the drawing.
+    id_prefix : prefix for the DOT node ids (to combine drawings, see :func:`draw_side_by_side`).
+
+    The returned ``graphviz.Digraph`` shows inline in Jupyter; ``.source`` is the DOT text;
+    :func:`save_graph` writes SVG/PNG/PDF/DOT.
+
+    Example
+    -------
+    >>> W = Tensor(np.ones((3, 2)), requires_grad=True, name="W")
+    >>> dot = draw_graph((Tensor(np.ones((4, 3))) @ W).relu().sum())
+    >>> save_graph(dot, "graph.svg")
+    """
+    import graphviz  # here, not at the top: `import autograd_lite` stays fast
+
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    if max_nodes is not None and max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be positive or None, got {max_nodes}")
+    roots = _roots(root)
+    order = _forward(roots)
+    names = _names(order)
+    index = {id(n): k for k, n in enumerate(order)}
+    root_ids = {id(r) for r in roots}
+    marked = {id(h) for h in highlight if isinstance(h, Node)}
+    marked_names = {h for h in highlight if isinstance(h, str)}
+
+    # Keep the nodes nearest the roots: toposort puts every consumer before its inputs, so any
+    # prefix of the reversed forward order is closed under "consumer of" (no dangling outputs).
+    kept = order
+    if max_nodes is not None:
+        budget, cut = max_nodes, len(order)
+        for i in range(len(order) - 1, -1, -1):
+            budget -= 1 + (_op(order[i]) is not None)
+            if budget < 0:
+                cut = i + 1
+                break
+        else:
+            cut = 0
+        kept = order[cut:] if cut else order
+    kept_ids = {id(n) for n in kept}
+    dropped = len(order) - len(kept)
+
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
+    if title:
+        graph_attr.update(label=title, labelloc="t", fontsize="14")
+    dot = graphviz.Digraph(graph_attr=graph_attr,
+                           node_attr={"shape": "record", "style": "filled", "fontsize": "10",
+                                      "fontname": "Helvetica", "height": "0.3"},
+                           edge_attr={"fontsize": "9", "fontname": "Helvetica",
+                                      "arrowsize": "0.7"})
+    brace = rankdir in ("TB", "BT")
+    vid = {id(n): f"{id_prefix}v{k}" for k, n in enumerate(order)}
+    more = f"{id_prefix}more"
+    if dropped:
+        rest = Counter(_op(n).name for n in order[:dropped] if _op(n) is not None)
+        top = ", ".join(f"{k}×{v}" for k, v in rest.most_common(4))
+        dot.node(more, f"… {dropped + sum(rest.values()):,} more nodes not drawn\n"
+                       f"(max_nodes={max_nodes}; {top})", **_STYLE["more"])
+    for n in kept:
+        op = _op(n)
+        if id(n) in root_ids:
+            kind = "root"
+        elif op is not None:
+            kind = "value"
+        else:
+            kind = "param" if n.requires_grad else "const"
+        attrs = dict(_STYLE[kind])
+        if id(n) in marked or n.name in marked_names:
+            attrs.update(_STYLE["highlight"])
+        literal = kind == "const" and _value(n).size == 1   # e.g. the 1/N of a mean
+        label = _value_label(n, names[id(n)], values=show_values or literal, grads=show_grads,
+                             shapes=show_shapes, brace=brace)
+        dot.node(vid[id(n)], label, **attrs)
+        if op is None:
+            continue
+        opid = f"{id_prefix}op{index[id(n)]}"
+        attrs = dict(_STYLE["fused" if op.name in FUSED_OPS else "op"])
+        if op.name in marked_names:
+            attrs.update(_STYLE["highlight"])
+        dot.node(opid, _op_label(n), **attrs)
+        dot.edge(opid, vid[id(n)])
+        many = len(n._parents) > 1
+        linked_more = False
+        for i, p in enumerate(n._parents):
+            if id(p) not in kept_ids:
+                if not linked_more:
+                    dot.edge(more, opid, style="dashed")
+                    linked_more = True
+                continue
+            label = None
+            if edge_labels:
+                arg = ("xyzw"[i] if i < 4 else f"x{i}") + " " if many else ""
+                label = arg + ("" if _is_scalar(p) else _shape(p.data.shape))
+            dot.edge(vid[id(p)], opid, label=label)
+    return dot
+
+
+def draw_side_by_side(drawings: dict[str, Node | Sequence[Node]], **kwargs: Any
+                      ) -> graphviz.Digraph:
+    """Several graphs in one picture, each in a captioned box (keyword arguments as
+    :func:`draw_graph`).
+
+    Example
+    -------
+    >>> draw_side_by_side({"composed": composed_loss, "fused": fused_loss}, rankdir="TB")
+    """
+    import graphviz
+
+    outer = None
+    for i, (caption, root) in enumerate(drawings.items()):
+        d = draw_graph(root, id_prefix=f"g{i}_", **kwargs)
+        if outer is None:
+            outer = graphviz.Digraph(graph_attr=dict(d.graph_attr), node_attr=d.node_attr,
+                                     edge_attr=d.edge_attr)
+        d.name = f"cluster_{i}"
+        d.graph_attr.update(label=caption, labelloc="t", fontsize="14", style="rounded",
+                            color="#999999")
+        outer.subgraph(d)
+    if outer is None:
+        raise ValueError("draw_side_by_side: nothing to draw")
+    return outer
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is needed to render a drawing and is not installed."""
+
+
+_FORMATS = ("svg", "png", "pdf", "dot", "gv")
+
+
+def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
+               format: str | None = None) -> str:  # noqa: A002 - mirrors graphviz's name
+    """Write a drawing to ``path`` as SVG, PNG, PDF or DOT source; return the path.
+
+    ``format`` defaults to the file's suffix. DOT source needs nothing else; the other formats
+    run Graphviz's ``dot`` and raise :class:`GraphvizNotFoundError` (with install instructions)
+    when it is missing.
+
+    Example
+    -------
+    >>> save_graph(draw_graph(loss), "loss.svg")
+    """
+    import graphviz
+
+    path = os.fspath(path)
+    fmt = (format or os.path.splitext(path)[1].lstrip(".") or "svg").lower()
+    if fmt not in _FORMATS:
+        raise ValueError(f"save_graph: unknown format {fmt!r}; choose from {', '.join(_FORMATS)}")
+    if fmt in ("dot", "gv"):
+        data = dot.source.encode()
+    else:
+        try:
+            data = dot.pipe(format=fmt)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFoundError(INSTALL_HINT) from None
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# explain
+
+_SYMBOL = re.compile(r"(?<![^\W²])(g|x|y|out)(ᵀ?)(?!\w)")   # "tanh²x" counts
+_SIMPLE = re.compile(r"^[\sgxyout()ᵀ²⊙@/+−*\-0-9.]*$")   # rules made only of symbols and operators
+
+
+def _transposed(shape: tuple) -> tuple:
+    return shape[:-2] + (shape[-1], shape[-2]) if len(shape) >= 2 else shape
+
+
+def _fill(rule: str, table: dict[str, tuple[str, str]]) -> str:
+    """Replace the symbols g, x, y, out (``xᵀ`` too) by ``table[sym]`` = (plain, transposed)."""
+    def sub(m: re.Match) -> str:
+        sym, t = m.group(1), m.group(2)
+        return table[sym][bool(t)] if sym in table else m.group(0)
+    return _SYMBOL.sub(sub, rule)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One gradient line of :func:`explain`: ``grad = rule   shapes`` for one input of a node."""
+
+    target: str          # the input receiving the gradient, e.g. "W1"
+    grad: str            # the gradient's name, "dW1"
+    rule: str            # the rule with names substituted, "A0ᵀ @ dZ1"
+    shapes: str          # "(784, 256) = (784, 128) @ (128, 256)" ("" for Scalars)
+    shape: tuple | None  # the gradient's shape (None for Scalars)
+    accumulate: bool     # another path already contributed: this one is added (+=)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The backward pass as equations; ``str()`` is plain text, Jupyter shows HTML."""
+
+    root: str
+    rows: tuple[tuple[str, str, str, str], ...]   # (lhs, "=" / "+=", rule, shapes); a header
+    steps: tuple[Step, ...]                       # or text row has only its lhs set
+
+    def __str__(self) -> str:
+        eqs = [r for r in self.rows if r[1]]
+        w1 = max((len(r[0]) for r in eqs), default=0)
+        w2 = max((len(r[2]) for r in eqs if len(r[2]) <= 30), default=0)
+        return "\n".join(f"{a:<{w1}} {op:<2} {b:<{w2}}   {c}".rstrip() if op else a
+                         for a, op, b, c in self.rows)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def _raw_shape(node: Node, i: int) -> tuple | None:
+    """The shape of input ``i``'s cotangent before broadcasting is undone (runs its VJP on
+    zeros); ``None`` when the op gives that input no gradient."""
+    op = node._op
+    xs = [p.data for p in node._parents]
+    params = node._params or {}
+    g = np.zeros(node.data.shape, dtype=node.data.dtype)
+    with np.errstate(all="ignore"):
+        if op.variadic:
+            c = op.vjps(g, node.data, *xs, argnum=i, **params)
+        else:
+            c = None if op.vjps[i] is None else op.vjps[i](g, node.data, *xs, **params)
+    return None if c is None else tuple(np.shape(c))
+
+
+def _with_shapes(rule: str, text: str, raw: tuple, shape: tuple,
+                 dims: dict[str, tuple]) -> tuple[str, str]:
+    """``(rule, shapes)`` for one Tensor gradient line.
+
+    ``raw`` is the VJP's result shape, ``shape`` the input's; rules made only of symbols and
+    operators show every operand's shape (``(784, 256) = (784, 128) @ (128, 256)``), and a
+    broadcast input gets the sum that undoes the broadcast (``Σ_batch``).
+    """
+    shapes = _shape(raw)
+    if _SIMPLE.match(text) and len(_SYMBOL.findall(text)) > 1:
+        shapes = _fill(text, {k: (_shape(v), _shape(_transposed(v))) for k, v in dims.items()})
+        if raw == shape:
+            shapes = f"{_shape(raw)} = {shapes}"
+    if raw == shape:
+        return rule, shapes
+    axes = _summed_axes(raw, shape)
+    lead = len(raw) - len(shape)
+    sub = "batch" if lead and axes == tuple(range(lead)) else "axis" + ",".join(map(str, axes))
+    rule = f"Σ_{sub} {rule}" if " " not in rule else f"Σ_{sub} ({rule})"
+    ax = "axes" if len(axes) > 1 else "axis"
+    return rule, f"{_shape(shape)} = sum over {ax} {', '.join(map(str, axes))} of {shapes}"
+
+
+def _summed_axes(raw: tuple, shape: tuple) -> tuple[int, ...]:
+    lead = len(raw) - len(shape)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and raw[lead + i] != 1)
+
+
+def explain(root: Node) -> Explanation:
+    """The backward pass from ``root`` written as matrix equations, in the order it runs.
+
+    For every node backward visits, its forward equation, then one line per input that gets a
+    gradient: the rule from the op table (``Op.rules``) with ``g``, ``x``, ``y``, ``out`` replaced
+    by names (``name=`` or a generated ``t<k>``; gradients are prefixed with ``d``) and the shapes
+    that make it line up. A broadcast input shows the sum that undoes the broadcast; a second
+    path into the same node is written ``+=`` (the gradients add).
+
+    Example
+    -------
+    >>> print(explain(mlp_example()))          # from autograd_lite.examples
+    ...
+    Z1 = add(t2, b1)  (128, 256)
+      dt2 =  dZ1              (128, 256)
+      db1 =  Σ_batch dZ1      (256,) = sum over axis 0 of (128, 256)
+    t2 = matmul(A0, W1)  (128, 256)
+      dW1 =  A0ᵀ @ dt2        (784, 256) = (784, 128) @ (128, 256)
+    """
+    if not isinstance(root, Node):
+        raise TypeError(f"explain: expected a Tensor or Scalar, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise ValueError("explain: the root does not require grad, so backward would not run")
+    names = _names(_forward([root]))
+    scalar = _is_scalar(root)
+    rname = names[id(root)]
+
+    def shape_of(n: Node) -> tuple:
+        return () if scalar else tuple(n.data.shape)
+
+    def name_of(p: Node) -> str:
+        if not p.requires_grad and not p._parents and _value(p).size == 1:
+            return f"{_value(p).item():.4g}"   # constants such as 1/N read best as numbers
+        return names[id(p)]
+
+    rows: list[tuple[str, str, str, str]] = [
+        (f"Backward pass of {rname}, node by node in the order backward visits them "
+         f"(dX = ∂{rname}/∂X):", "", "", ""),
+        ("", "", "", ""),
+        (f"d{rname}", "=", "1" if _value(root).size == 1 else "the given upstream gradient",
+         "" if scalar else _shape(shape_of(root))),
+    ]
+    steps: list[Step] = []
+    seen: set[int] = set()
+    for node in toposort(root):
+        op = _op(node)
+        if op is None:
+            continue
+        nm = names[id(node)]
+        args = ", ".join(name_of(p) for p in node._parents)
+        shape_note = "" if scalar else f"  {_shape(shape_of(node))}"
+        rows.append((f"{nm} = {op.name}({args}){shape_note}", "", "", ""))
+        syms = {"g": (f"d{nm}", f"d{nm}ᵀ"), "out": (nm, nm + "ᵀ")}
+        dims = {"g": shape_of(node), "out": shape_of(node)}
+        for i, p in enumerate(node._parents[:2]):
+            syms["xy"[i]] = (name_of(p), name_of(p) + "ᵀ")
+            dims["xy"[i]] = shape_of(p)
+        for i, p in enumerate(node._parents):
+            if not p.requires_grad:
+                continue
+            text = op.rules[min(i, len(op.rules) - 1)]   # variadic ops have one rule
+            rule, shapes, shape = _fill(text, syms), "", None
+            if not scalar:
+                raw = _raw_shape(node, i)
+                if raw is None:
+                    continue
+                shape = shape_of(p)
+                rule, shapes = _with_shapes(rule, text, raw, shape, dims)
+            acc = id(p) in seen
+            seen.add(id(p))
+            target = names[id(p)]
+            rows.append((f"  d{target}", "+=" if acc else "=", rule,
+                         shapes + ("   (another path: gradients add)" if acc else "")))
+            steps.append(Step(target, f"d{target}", rule, shapes, shape, acc))
+    return Explanation(rname, tuple(rows), tuple(steps))
