@@ -1,0 +1,445 @@
+"""Neural-network modules built on the Tensor API, and checkpoints.
+
+A :class:`Module` registers the :class:`Parameter` and ``Module`` values assigned to its attributes
+(so ``parameters()``, ``state_dict()`` and ``repr`` see them without any bookkeeping in
+subclasses). :class:`Linear`, :class:`Sequential`, :class:`MLP`, the activations and
+:class:`Dropout` are small modules written with ordinary Tensor operations; their gradients come
+from the same primitives as everything else.
+
+Checkpoints (:func:`save`, :func:`load`) are ``.npz`` files of plain numeric arrays, read with
+``allow_pickle=False`` (loading a checkpoint never runs code) and written atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = [
+    "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
+    "save", "load",
+]
+
+
+class Parameter(Tensor):
+    """A Tensor that is a model's learnable state: a floating-point leaf with ``requires_grad``.
+
+    Assigning a Parameter to a :class:`Module` attribute registers it.
+
+    Example
+    -------
+    >>> w = Parameter(np.zeros((3, 2), dtype=np.float32))
+    >>> w.requires_grad
+    True
+    """
+
+    def __init__(self, data: Any, dtype: Any = None, name: str | None = None) -> None:
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
+
+
+class Module:
+    """Base class of models: subclasses set attributes in ``__init__`` and define ``forward``.
+
+    Attributes holding a :class:`Parameter` or a ``Module`` are registered (in assignment order),
+    so parameters are found recursively and named by their attribute path
+    (``"layers.0.weight"``).
+
+    Example
+    -------
+    >>> class Affine(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = Parameter(np.ones(3))
+    ...     def forward(self, x):
+    ...         return x * self.w
+    >>> Affine().named_parameters()
+    [('w', Tensor([1., 1., 1.], dtype=float64, requires_grad=True))]
+    """
+
+    training: bool = True
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_modules", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.setdefault("_params", {})      # tolerate a subclass that skips super().__init__
+        modules = d.setdefault("_modules", {})
+        params.pop(name, None)
+        modules.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__dict__.get("_params", {}).pop(name, None)
+        self.__dict__.get("_modules", {}).pop(name, None)
+        object.__delattr__(self, name)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}: define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- traversal -------------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """``(path, module)`` for this module and every submodule, depth first."""
+        yield prefix, self
+        for name, m in self.__dict__.get("_modules", {}).items():
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """``(path, parameter)`` pairs, each shared parameter once (under its first path)."""
+        seen: set[int] = set()
+        out = []
+        for path, m in self.named_modules():
+            for name, p in m.__dict__.get("_params", {}).items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    out.append((f"{path}.{name}" if path else name, p))
+        return out
+
+    def parameters(self) -> list[Parameter]:
+        """Every parameter of this module and its submodules (what an optimizer updates)."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """The number of scalar parameters."""
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Drop every parameter's gradient (``p.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and its submodules to training mode (``Dropout`` active)."""
+        for _, m in self.named_modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (``Dropout`` is the identity)."""
+        return self.train(False)
+
+    # -- state -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameter path → a copy of its array (a snapshot: later training does not change it)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> Module:
+        """Copy arrays from ``state`` into the parameters, checking names, shapes and dtypes.
+
+        Raises ``KeyError`` naming missing (or, with ``strict``, unexpected) keys and ``ValueError``
+        naming the key whose shape or dtype differs; nothing is changed when a check fails.
+        """
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        where = type(self).__name__
+        if missing or (strict and unexpected):
+            raise KeyError(f"load_state_dict: {where}: missing keys {missing}, unexpected keys "
+                           f"{unexpected}")
+        arrays = {}
+        for k, p in params.items():
+            v = state[k]
+            v = v.data if isinstance(v, Tensor) else np.asarray(v)
+            if v.shape != p.shape:
+                raise ValueError(f"load_state_dict: {where}: key {k!r} has shape {v.shape}, the "
+                                 f"parameter has shape {p.shape}")
+            if v.dtype != p.dtype:
+                raise ValueError(f"load_state_dict: {where}: key {k!r} has dtype {v.dtype}, the "
+                                 f"parameter has dtype {p.dtype}")
+            arrays[k] = v
+        for k, p in params.items():
+            np.copyto(p.data, arrays[k])
+        return self
+
+    # -- repr ------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        n = self.num_parameters()
+        head = f"{type(self).__name__}({self.extra_repr()})"
+        if n:
+            head += f"  # {n:,} parameters"
+        lines = [head]
+        for name, m in self.__dict__.get("_modules", {}).items():
+            lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
+        return "\n".join(lines)
+
+
+def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class Linear(Module):
+    """``y = x @ weight + bias``: an affine map from ``in_features`` to ``out_features``.
+
+    ``weight`` is stored as ``(in_features, out_features)`` — the transpose of PyTorch's layout —
+    so the forward reads like the math, ``x @ W + b``, for a batch ``x`` of shape
+    ``(n, in_features)``. Initialisation is PyTorch's default for ``nn.Linear``: weight and bias
+    drawn from ``U(−1/√in_features, 1/√in_features)``.
+
+    Parameters
+    ----------
+    in_features, out_features : sizes of each input and output sample.
+    bias : add a learnable bias (default True).
+    dtype : parameter dtype (float32 by default, as in PyTorch).
+    rng : a ``numpy.random.Generator`` or seed for the initialisation.
+
+    Example
+    -------
+    >>> layer = Linear(3, 2, rng=0)
+    >>> layer(np.ones((4, 3), dtype=np.float32)).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 dtype: Any = np.float32, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError(f"Linear: in_features and out_features must be positive, got "
+                             f"{in_features} and {out_features}")
+        self.in_features = in_features
+        self.out_features = out_features
+        r = _rng(rng)
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(r.uniform(-bound, bound, (in_features, out_features)), dtype=dtype)
+        self.bias = (Parameter(r.uniform(-bound, bound, out_features), dtype=dtype) if bias
+                     else None)
+
+    def forward(self, x: Any) -> Tensor:
+        y = x @ self.weight
+        return y if self.bias is None else y + self.bias
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features} → {self.out_features}, bias={self.bias is not None}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; ``model[i]`` is the i-th (registered as ``"i"``).
+
+    Example
+    -------
+    >>> model = Sequential(Linear(2, 8, rng=0), Tanh(), Linear(8, 1, rng=1))
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
+            setattr(self, str(i), m)
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+class ReLU(Module):
+    """``max(x, 0)`` elementwise."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).relu()
+
+
+class Tanh(Module):
+    """``tanh(x)`` elementwise."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).tanh()
+
+
+class Sigmoid(Module):
+    """``1 / (1 + e^−x)`` elementwise."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _tensor(x).sigmoid()
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class Dropout(Module):
+    """In training, zero each element with probability ``p`` and scale the rest by ``1/(1−p)``.
+
+    In evaluation mode (``model.eval()``) it is the identity. The mask is a constant of the graph,
+    so the gradient is ``g ⊙ mask / (1−p)``.
+
+    Example
+    -------
+    >>> drop = Dropout(0.5, rng=0)
+    >>> drop(np.ones(4)).data          # each entry 0 (dropped) or 2 (kept, scaled by 1/(1−p))
+    """
+
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = _rng(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _tensor(x)
+        if not self.training or self.p == 0.0:
+            return x
+        keep = self.rng.random(x.shape) >= self.p
+        return x * (keep / (1.0 - self.p)).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+_ACTIVATIONS: dict[str, Callable[[], Module]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``Linear`` layers of the given ``sizes``, an activation between
+    each pair (none after the last: it outputs logits).
+
+    Parameters
+    ----------
+    sizes : ``[in, hidden..., out]``, at least two sizes.
+    activation : ``"relu"``, ``"tanh"``, ``"sigmoid"`` or a zero-argument callable making a Module.
+    dtype, rng : passed to each :class:`Linear` (one generator for all layers, so a seed fixes
+        the whole model).
+
+    Example
+    -------
+    >>> model = MLP([64, 128, 10], rng=0)
+    >>> model(np.zeros((5, 64), dtype=np.float32)).shape
+    (5, 10)
+    """
+
+    def __init__(self, sizes: list[int] | tuple[int, ...], activation: str | Callable = "relu",
+                 *, dtype: Any = np.float32,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"MLP: unknown activation {activation!r}; choose from "
+                                 f"{sorted(_ACTIVATIONS)} or pass a Module class")
+            make = _ACTIVATIONS[activation]
+        else:
+            make = activation
+        self.sizes = sizes
+        r = _rng(rng)
+        layers: list[Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            if i:
+                layers.append(make())
+            layers.append(Linear(n_in, n_out, dtype=dtype, rng=r))
+        self.layers = Sequential(*layers)
+
+    def forward(self, x: Any) -> Tensor:
+        return self.layers(x)
+
+    def extra_repr(self) -> str:
+        return f"{self.sizes}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def _state(module_or_state: Module | Mapping[str, Any]) -> dict[str, np.ndarray]:
+    if isinstance(module_or_state, Module):
+        return module_or_state.state_dict()
+    state = {}
+    for k, v in module_or_state.items():
+        arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"save: key {k!r} holds dtype {arr.dtype}; checkpoints store only "
+                            "numeric arrays")
+        state[str(k)] = arr
+    return state
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def save(module_or_state: Module | Mapping[str, Any], path: str | os.PathLike) -> Path:
+    """Write a module's ``state_dict()`` (or a dict of arrays) to ``path`` as ``.npz``.
+
+    The write is atomic: the arrays go to a temporary file in the same directory, which is
+    flushed to disk and then renamed over ``path`` — a crash mid-save leaves any previous
+    checkpoint at ``path`` intact. Arrays round-trip bit for bit.
+
+    Example
+    -------
+    >>> save(model, "model.npz")
+    >>> model.load_state_dict(load("model.npz"))
+    """
+    state = _state(module_or_state)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)     # mkstemp makes it 0600; give it a normal file's mode
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **state)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.ndarray]:
+    """Read a checkpoint written by :func:`save`: name → array (into ``module`` too, if given).
+
+    Never unpickles: an object array in the file raises ``ValueError`` naming its key. With
+    ``module``, the state is loaded with ``module.load_state_dict`` (checking keys, shapes and
+    dtypes).
+    """
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise ValueError(f"load: {os.fspath(path)!r} is not a checkpoint .npz file: {e}") from None
+    state = {}
+    with npz:
+        if not hasattr(npz, "files"):
+            raise ValueError(f"load: {os.fspath(path)!r} holds a single array, not a checkpoint")
+        for k in npz.files:
+            try:
+                state[k] = npz[k]
+            except ValueError as e:
+                raise ValueError(f"load: key {k!r} in {os.fspath(path)!r} is a pickled object "
+                                 f"array; checkpoints hold only numeric arrays and are read "
+                                 f"without unpickling ({e})") from None
+    if module is not None:
+        module.load_state_dict(state)
+    return state

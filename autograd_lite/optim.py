@@ -1,0 +1,152 @@
+"""Optimizers: ``SGD`` (momentum, Nesterov, weight decay), ``Adam`` and ``AdamW``.
+
+Each follows PyTorch's update rule exactly (same order of operations, ``dampening=0``, bias
+correction and ``eps`` added after the square root), so runs can be compared step by step.
+Updates are written in NumPy, in place into each ``p.data``; gradients are only read (a gradient
+array may be shared with other tensors, so it is never modified).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+
+
+class Optimizer:
+    """Base class: holds the parameters and one state dict per parameter."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad or p.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: parameter {i} must be a floating-point "
+                                f"Tensor that requires grad, got {p!r:.60}")
+        if lr < 0:
+            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {lr}")
+        self.lr = lr
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        """Drop every parameter's gradient (``p.grad = None``)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                self._update(p.data, p.grad.data, state)
+
+    def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's rule (``dampening=0``)::
+
+        g ← g + weight_decay · x
+        b ← g (first step), else momentum · b + g
+        g ← g + momentum · b (Nesterov), else b      (only when momentum ≠ 0)
+        x ← x − lr · g
+
+    Example
+    -------
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> loss.backward(); opt.step(); opt.zero_grad()
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.01, momentum: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(params, lr)
+        if nesterov and momentum <= 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.nesterov = nesterov
+
+    def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:
+        if self.weight_decay:
+            g = g + self.weight_decay * x
+        if self.momentum:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = np.array(g)    # an array even for 0-d
+            else:
+                b *= self.momentum
+                b += g
+            g = g + self.momentum * b if self.nesterov else b
+        x -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), PyTorch's rule, ``t`` counting steps from 1::
+
+        g ← g + weight_decay · x                     (L2 penalty; AdamW decouples it)
+        m ← β₁ m + (1 − β₁) g ;  v ← β₂ v + (1 − β₂) g²
+        x ← x − lr / (1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    Example
+    -------
+    >>> opt = Adam(model.parameters(), lr=1e-3)
+    """
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr)
+        b1, b2 = betas
+        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        self.betas = (b1, b2)
+        self.eps = eps
+        self.weight_decay = weight_decay
+
+    def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:
+        b1, b2 = self.betas
+        if not state:
+            state["step"] = 0
+            state["m"] = np.zeros_like(x)
+            state["v"] = np.zeros_like(x)
+        state["step"] = t = state["step"] + 1
+        m, v = state["m"], state["v"]
+        if self.weight_decay:
+            if self.decoupled:
+                x *= 1 - self.lr * self.weight_decay
+            else:
+                g = g + self.weight_decay * x
+        m += (1 - b1) * (g - m)          # m ← β₁ m + (1 − β₁) g, as torch's lerp
+        v *= b2
+        v += (1 - b2) * (g * g)
+        step_size = self.lr / (1 - b1 ** t)
+        denom = np.sqrt(v)
+        denom /= np.sqrt(1 - b2 ** t)
+        denom += self.eps
+        x -= step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), PyTorch's rule: first
+    ``x ← x · (1 − lr · weight_decay)``, then the Adam step without the L2 term.
+    ``weight_decay`` defaults to 0.01, as in PyTorch.
+
+    Example
+    -------
+    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    """
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
