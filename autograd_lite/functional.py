@@ -1,15 +1,16 @@
-"""Composite functions made of primitives: softmax, log_softmax, logsumexp."""
+"""Composite functions made of primitives (softmax, log_softmax, logsumexp, the composed
+cross-entropy) and the fused cross-entropy primitive with its closed-form VJP."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import ops
 from .tensor import Tensor, as_tensor
 
-__all__ = ["softmax", "log_softmax", "logsumexp"]
+__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "naive_cross_entropy"]
 
 
 def _float(x: Any, name: str) -> Tensor:
@@ -48,3 +49,311 @@ def softmax(x: Any, axis: int = -1, *, naive: bool = False) -> Tensor:
     with np.errstate(over="ignore", invalid="ignore"):
         e = x.exp()
         return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-entropy, composed and fused
+#
+# Both forms see the target as one distribution Y over the classes of each position, with the
+# class weights w, the ignore mask and the label smoothing ε folded in (exactly PyTorch's
+# ``F.cross_entropy``):
+#
+#   class indices y:  Y = (1 − ε)·w[y]·mask·onehot(y) + mask·(ε/C)·w
+#   probabilities t:  Y = w ⊙ ((1 − ε)·t + ε/C)
+#
+# loss = −Σ_c Y_c log softmax(z)_c per position, then summed, or averaged over Σ w[y]·mask
+# (class indices) or over the number of positions (probabilities). Its gradient is
+#
+#   ∂L/∂z = (softmax(z)·τ − Y)·scale,  τ = Σ_c Y_c,
+#
+# i.e. p − y for a one-hot target, (P − Y)/N for a batch mean: the softmax Jacobian
+# diag(p) − p pᵀ is never built.
+
+REDUCTIONS = ("none", "sum", "mean")
+
+
+class _Target(NamedTuple):
+    """The target as a distribution Y over the classes; per-position arrays keep the class axis
+    (length 1), so they broadcast against the logits. Class indices are kept sparse."""
+
+    at: Any           # index tuple of each position's class (ignored: class 0); None for probs
+    hot: Any          # (1 − ε)·w[y]·mask: Y at the target class (1.0 when trivial)
+    mask: Any         # 1 where counted, 0 where ignored (1.0 when nothing is ignored)
+    spread: Any       # (ε/C)·w along the class axis, the smoothing part of Y; None when ε = 0
+    dense: Any        # Y itself for probability targets (a Tensor when the target is); else None
+    tau: Any          # Σ_c Y
+    inv_denom: float  # 1 / the mean's denominator (1.0 for "sum" and "none")
+
+
+def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: Any,
+            ignore_index: int | None, reduction: str, label_smoothing: float) -> _Target:
+    """Fold weights, ignore mask and smoothing into Y; works on arrays and on Tensor targets."""
+    n_classes = shape[axis]
+    eps = label_smoothing
+    wc = None if weight is None else weight.reshape([-1 if i == axis else 1
+                                                     for i in range(len(shape))])
+    if isinstance(target, Tensor) and not target.requires_grad:
+        target = target.data
+    if target.dtype.kind == "f":           # probabilities (a Tensor if they require grad)
+        y = target if eps == 0 else target * (1 - eps) + eps / n_classes
+        if wc is not None:
+            y = y * wc
+        positions = max(int(np.prod(shape)) // max(n_classes, 1), 1)
+        inv = 1.0 / positions if reduction == "mean" else 1.0
+        return _Target(None, 1.0, 1.0, None, y, y.sum(axis=axis, keepdims=True), inv)
+    index = target.reshape(shape[:axis] + (1,) + shape[axis + 1:])
+    mask: Any = 1.0
+    if ignore_index is not None:
+        counted = index != ignore_index
+        if not counted.all():
+            index = np.where(counted, index, 0)
+            mask = counted.astype(dtype)
+    w_y = 1.0 if weight is None else weight[index]
+    hot = (1 - eps) * w_y * mask if eps or weight is not None else mask
+    spread = None if eps == 0 else (eps / n_classes) * (1.0 if wc is None else wc)
+    tau = hot if spread is None else hot + mask * (eps if weight is None else eps / n_classes
+                                                   * float(weight.sum()))
+    inv = 1.0
+    if reduction == "mean":
+        trivial = weight is None and isinstance(mask, float)
+        denom = index.size if trivial else float(np.sum(w_y * mask))
+        inv = 1.0 / denom if denom else float("nan")
+    return _Target(_along(index, axis), hot, mask, spread, None, tau, inv)
+
+
+def _times(x: Any, c: Any) -> Any:
+    """``x·c``, skipping a multiplication by the constant 1 (no extra node, no extra pass)."""
+    return x if isinstance(c, float) and c == 1.0 else x * c
+
+
+def _reduce(loss: Any, reduction: str, axis: int, inv_denom: float) -> Any:
+    """Per-position losses (class axis kept, length 1) reduced as asked."""
+    if reduction == "none":
+        return loss.squeeze(axis)
+    return _times(loss.sum(), inv_denom)
+
+
+def _upstream(g: Any, shape: tuple, axis: int, reduction: str, inv_denom: float) -> Any:
+    """The incoming cotangent per position (class axis kept), times the mean's 1/denominator."""
+    if reduction == "none":
+        g = g.reshape(tuple(1 if i == axis else n for i, n in enumerate(shape)))
+    return _times(g, inv_denom)
+
+
+def _along(index: np.ndarray, axis: int) -> tuple:
+    """An index tuple picking ``index`` (class axis kept, length 1) along ``axis`` at every
+    position, as ``take_along_axis`` does."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return tuple(grids)
+
+
+def _dense(y: _Target, shape: tuple, dtype: np.dtype) -> Any:
+    """Y as a full array (class-index targets are otherwise kept sparse)."""
+    if y.dense is not None:
+        return y.dense
+    dense = np.zeros(shape, dtype=dtype)
+    dense[y.at] = y.hot
+    if y.spread is not None:
+        dense += y.mask * y.spread
+    return dense
+
+
+class _Saved(NamedTuple):
+    """What the fused cross-entropy keeps for its VJP: the softmax, unnormalised (softmax(z) =
+    exp / sumexp; the VJP divides, saving the forward a full pass)."""
+
+    exp: np.ndarray          # exp(z − max)
+    sumexp: np.ndarray       # its sum along the class axis (kept, length 1)
+
+    def __repr__(self) -> str:
+        return f"exp(z − max){tuple(self.exp.shape)} {self.exp.dtype}"
+
+
+def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
+                ignore_index: int | None, reduction: str,
+                label_smoothing: float) -> tuple[np.ndarray, _Saved]:
+    """The fused forward: a stable log-sum-exp, the loss, and the softmax saved for the VJP."""
+    y = _target(target, z.shape, z.dtype, axis=axis, weight=weight, ignore_index=ignore_index,
+                reduction=reduction, label_smoothing=label_smoothing)
+    shifted = z - z.max(axis=axis, keepdims=True)            # z − max: exp cannot overflow
+    full_logp = y.dense is not None or y.spread is not None
+    if y.at is not None:
+        picked = shifted[y.at]
+    e = np.exp(shifted) if full_logp else np.exp(shifted, out=shifted)
+    sumexp = e.sum(axis=axis, keepdims=True)                  # softmax(z) = e / sumexp
+    log_sumexp = np.log(sumexp)
+    if full_logp:
+        logp = shifted
+        logp -= log_sumexp                                     # log_softmax(z)
+    if y.dense is not None:
+        loss = -(y.dense * logp).sum(axis=axis, keepdims=True)
+    else:
+        loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
+        if y.spread is not None:
+            loss = loss - y.mask * (logp * y.spread).sum(axis=axis, keepdims=True)
+    return _reduce(loss, reduction, axis, y.inv_denom), _Saved(e, sumexp)
+
+
+def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,
+                   **params: Any) -> Any:
+    """``(softmax(z)·τ − Y)·scale``, in place on a fresh array; under ``create_graph`` (Tensor
+    inputs) the same formula with the softmax recomputed differentiably."""
+    y = _target(target, z.shape, z.dtype, axis=axis, **params)
+    s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
+    if isinstance(z, Tensor):
+        return (softmax(z, axis=axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
+    dz = saved.exp * (s * y.tau / saved.sumexp)               # softmax(z)·τ·scale
+    if y.dense is not None:
+        dz -= s * y.dense
+        return dz
+    dz[y.at] -= s * y.hot          # one class per position: no repeated index
+    if y.spread is not None:
+        dz -= (s * y.mask) * y.spread
+    return dz
+
+
+def _ce_vjp_target(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,
+                   weight: Any, reduction: str, label_smoothing: float, **_: Any) -> Any:
+    """``−g ⊙ (1 − ε)·w ⊙ log_softmax(z)`` (probability targets; class indices have none)."""
+    n_positions = max(z.size // max(z.shape[axis], 1), 1)
+    inv = 1.0 / n_positions if reduction == "mean" else 1.0
+    s = _upstream(g, z.shape, axis, reduction, inv) * -(1 - label_smoothing)
+    logp = z - ops.logsumexp(z, axis=axis, keepdims=True)
+    if weight is not None:
+        logp = logp * weight.reshape([-1 if i == axis else 1 for i in range(z.ndim)])
+    return logp * s
+
+
+_cross_entropy = ops.Op(
+    "cross_entropy", _ce_forward, (_ce_vjp_logits, _ce_vjp_target), saves=True,
+    rules=("g ⊙ (P − Y) / N", "−g ⊙ (1 − ε)·w ⊙ log P"),
+    doc="cross_entropy: fused softmax + cross-entropy. dZ = g ⊙ (P·τ − Y)·scale, which is "
+        "(P − Y)/N for one-hot targets and mean reduction; class weights, the ignore mask and "
+        "label smoothing are folded into Y, τ = ΣY and the normaliser N. The target's VJP "
+        "(probability targets only) is −g ⊙ (1 − ε)·w ⊙ log P.")
+
+
+def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: Any,
+              reduction: str, label_smoothing: float) -> tuple[Tensor, Any, int, Any]:
+    """Validate and normalise the arguments of :func:`cross_entropy` (clear errors up front)."""
+    name = "cross_entropy"
+    z = logits if isinstance(logits, Tensor) else Tensor(np.asarray(logits))
+    if z.dtype.kind != "f":
+        raise TypeError(f"{name}: logits must be floating point, got dtype {z.dtype} "
+                        "(convert them with .astype(np.float32) or np.float64)")
+    if z.ndim == 0:
+        raise ValueError(f"{name}: logits need a class axis, got a scalar")
+    axis = ops.normalize_axes(axis, z.ndim)[0]
+    n_classes = z.shape[axis]
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: unknown reduction {reduction!r}; expected one of "
+                         f"{', '.join(map(repr, REDUCTIONS))}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    if weight is not None:
+        weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        if weight.shape != (n_classes,):
+            raise ValueError(f"{name}: weight has shape {weight.shape}, expected ({n_classes},) "
+                             f"(one per class of logits {z.shape}, class axis {axis})")
+        weight = weight.astype(z.dtype, copy=False)
+    t = target if isinstance(target, Tensor) else np.asarray(target)
+    tdata = t.data if isinstance(t, Tensor) else t
+    index_shape = z.shape[:axis] + z.shape[axis + 1:]
+    if tdata.dtype.kind in "iu" and tdata.shape == index_shape:
+        bad = (tdata < 0) | (tdata >= n_classes)
+        if ignore_index is not None:
+            bad &= tdata != ignore_index
+        if bad.any():
+            pos = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise IndexError(f"{name}: target{list(pos)} = {tdata[pos]} is not a class index in "
+                             f"[0, {n_classes}) (logits {z.shape}, class axis {axis}"
+                             f"{'' if ignore_index is None else f', ignore_index {ignore_index}'})")
+        return z, tdata, axis, weight
+    if tdata.dtype.kind == "f" and tdata.shape == z.shape:
+        if ignore_index is not None:
+            raise ValueError(f"{name}: ignore_index={ignore_index} applies to class-index "
+                             "targets only, not to probabilities (as in PyTorch)")
+        finite = np.isfinite(tdata)
+        bad = ~finite | (np.where(finite, tdata, 0) < 0)
+        if bad.any():
+            pos = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{name}: target probabilities must be finite and non-negative; "
+                             f"target{list(pos)} = {tdata[pos]}")
+        if isinstance(t, Tensor):
+            return z, t.astype(z.dtype) if t.requires_grad else t.data.astype(z.dtype), axis, weight
+        return z, tdata.astype(z.dtype, copy=False), axis, weight
+    raise ValueError(f"{name}: target of shape {tdata.shape} and dtype {tdata.dtype} fits neither "
+                     f"form for logits {z.shape} (class axis {axis}): class indices need an "
+                     f"integer array of shape {index_shape}, probabilities a float array of "
+                     f"shape {z.shape}")
+
+
+def cross_entropy(logits: Any, target: Any, *, axis: int = -1, weight: Any = None,
+                  ignore_index: int | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0, fused: bool = True) -> Tensor:
+    """Softmax cross-entropy between ``logits`` and ``target``, as PyTorch's ``F.cross_entropy``.
+
+    Parameters
+    ----------
+    logits : float array, the classes along ``axis`` (last by default), any leading batch dims.
+    target : integer class indices (``logits``' shape without the class axis) or probabilities
+        (``logits``' shape; one-hot or soft, each position's sum need not be 1).
+    weight : one weight per class (a constant: no gradient flows to it).
+    ignore_index : positions whose class index equals it count for nothing (class indices only;
+        an error with probabilities, as in PyTorch).
+    reduction : ``"mean"`` (over the summed weights of the counted targets; over the number of
+        positions for probabilities), ``"sum"`` or ``"none"``.
+    label_smoothing : ε in [0, 1]: the target is mixed with the uniform distribution.
+    fused : one primitive with a stable log-sum-exp forward and the closed-form VJP
+        ``(softmax(z) − y)·scale``, saving only the softmax; ``False`` composes the loss from
+        primitives (``log_softmax``, indexing, products, sums), every step a graph node.
+
+    Raises
+    ------
+    TypeError : integer logits. IndexError : a class index outside ``[0, C)`` (naming it and its
+    position). ValueError : a target shape fitting neither form, negative or non-finite
+    probabilities, a weight of the wrong length, an unknown reduction, ``ignore_index`` with
+    probabilities, ``label_smoothing`` outside [0, 1].
+
+    Example
+    -------
+    >>> z = Tensor([[2.0, 0.5, -1.0]], requires_grad=True)
+    >>> cross_entropy(z, np.array([0])).backward()
+    >>> z.grad          # softmax(z) − onehot(0)
+    Tensor([[-0.2144,  0.1753,  0.0391]], dtype=float64)
+    """
+    z, target, axis, weight = _check_ce(logits, target, axis, weight, ignore_index, reduction,
+                                        label_smoothing)
+    params = dict(axis=axis, weight=weight, ignore_index=ignore_index, reduction=reduction,
+                  label_smoothing=float(label_smoothing))
+    if fused:
+        return _cross_entropy(z, target, **params)
+    return _composed_cross_entropy(z, target, **params)
+
+
+def _composed_cross_entropy(z: Tensor, target: Any, *, axis: int, **params: Any) -> Tensor:
+    """The same loss built from primitives only, every step a node."""
+    y = _target(target, z.shape, z.dtype, axis=axis, **params)
+    logp = log_softmax(z, axis=axis)                       # z − logsumexp(z)
+    if y.dense is not None:
+        loss = -(logp * y.dense).sum(axis=axis, keepdims=True)
+    else:
+        loss = _times(-logp[y.at], y.hot)  # −log p[y]·w[y]·mask
+        if y.spread is not None:
+            loss = loss - _times((logp * y.spread).sum(axis=axis, keepdims=True), y.mask)
+    return _reduce(loss, params["reduction"], axis, y.inv_denom)
+
+
+def naive_cross_entropy(logits: Any, target: Any, axis: int = -1) -> Tensor:
+    """``−log softmax(z)[y]`` averaged, with the *naive* softmax (no max subtraction).
+
+    For demonstration only: ``exp`` overflows for logits above ~88 (float32) or ~709 (float64),
+    and the loss becomes NaN where the stable forms stay finite.
+    """
+    z, target, axis, _ = _check_ce(logits, target, axis, None, None, "mean", 0.0)
+    if target.dtype.kind == "f":
+        raise ValueError("naive_cross_entropy: expects class indices")
+    with np.errstate(all="ignore"):
+        logp = softmax(z, axis=axis, naive=True).log()
+        return -logp[_along(np.expand_dims(target, axis), axis)].mean()

@@ -153,7 +153,55 @@ SPECS: dict[str, Spec] = {
                         lambda *xs, axis: _t("cat")(xs, dim=axis),
                         [(((2, 3), (1, 3)), {"axis": 0}), (((2, 3), (2, 1), (2, 2)), {"axis": 1}),
                          (((3,), (2,)), {"axis": -1})]),
+    "cross_entropy": Spec(lambda x, **kw: al.cross_entropy(x, **kw),
+                          lambda x, **kw: np_cross_entropy(x, **kw),
+                          lambda x, **kw: _torch_cross_entropy(x, **kw),
+                          [(((4, 5),), {"target": np.array([0, 3, 1, 4])}),
+                           (((4, 5),), {"target": np.array([2, 2, 0, 1]), "reduction": "none"}),
+                           (((5,),), {"target": np.array(3), "reduction": "sum"}),
+                           (((2, 3, 4),), {"target": np.array([[0, 1, 3], [3, 2, 1]]),
+                                           "weight": np.array([0.5, 1.0, 2.0, 1.5]),
+                                           "ignore_index": 1, "label_smoothing": 0.2}),
+                           (((3, 4),), {"target": np.array([[0.2, 0.3, 0.0, 0.5], [1, 0, 0, 0],
+                                                            [0.6, 0.1, 0.4, 0.2]]),
+                                        "weight": np.array([1.0, 2.0, 0.5, 1.0]),
+                                        "label_smoothing": 0.1})]),
 }
+
+
+def np_cross_entropy(x, *, target, weight=None, ignore_index=None, reduction="mean",
+                     label_smoothing=0.0):
+    """PyTorch's cross-entropy in plain NumPy, classes on the last axis."""
+    n, eps = x.shape[-1], label_smoothing
+    m = x.max(-1, keepdims=True)
+    logp = x - m - np.log(np.exp(x - m).sum(-1, keepdims=True))
+    w = np.ones(n) if weight is None else weight
+    if target.dtype.kind == "f":                    # probabilities
+        y = w * ((1 - eps) * target + eps / n)
+        denom = target.size // n
+    else:                                           # class indices
+        keep = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+        t = np.where(keep, target, 0)
+        y = ((1 - eps) * np.eye(n)[t] * w[t][..., None] + eps / n * w) * keep[..., None]
+        denom = np.sum(w[t] * keep)
+    loss = -(y * logp).sum(-1)
+    return {"none": loss, "sum": loss.sum(), "mean": loss.sum() / denom}[reduction]
+
+
+def _torch_cross_entropy(x, *, target, **kw):
+    """torch.nn.functional.cross_entropy with the class axis moved from last to 1."""
+    import torch
+    t = torch.as_tensor(target)
+    if x.ndim > 2:
+        x = x.movedim(-1, 1)
+        t = t.movedim(-1, 1) if t.is_floating_point() else t
+    if kw.get("weight") is not None:
+        kw["weight"] = torch.as_tensor(kw["weight"], dtype=x.dtype)
+    if kw.get("ignore_index", 0) is None:
+        del kw["ignore_index"]
+    if t.is_floating_point():
+        t = t.to(x.dtype)
+    return torch.nn.functional.cross_entropy(x, t, **kw)
 
 
 def _np_scatter(g, index, shape):

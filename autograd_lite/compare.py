@@ -1,0 +1,250 @@
+"""Two implementations of one function, side by side: ``compare_gradients``.
+
+Made for fused vs composed softmax cross-entropy, usable for any pair of functions of the same
+inputs. The report holds the outputs and their difference, each input's gradient difference
+(absolute, relative and in ULPs of the input's dtype), the size of each graph (nodes, and bytes of
+the arrays it keeps alive) and median forward and backward times. ``str(report)`` is a plain-text
+table; in a notebook the report shows as an HTML table.
+"""
+
+from __future__ import annotations
+
+import gc
+import html
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .engine import toposort
+from .tensor import Tensor
+
+__all__ = ["compare_gradients", "GradientReport", "GradientDiff", "Implementation"]
+
+
+@dataclass
+class Implementation:
+    """What one implementation produced and cost."""
+
+    name: str
+    value: np.ndarray        # the output
+    nodes: int               # nodes in its graph, inputs and constants included
+    graph_bytes: int         # bytes of the arrays its graph keeps alive, the inputs' excluded
+    forward_s: float         # median seconds to build the output (and its graph)
+    backward_s: float        # median seconds of backward()
+
+
+@dataclass
+class GradientDiff:
+    """How far apart the two gradients of one input are (maxima over its elements)."""
+
+    input: int
+    shape: tuple
+    dtype: str
+    max_abs: float
+    max_rel: float           # |a − b| / max(|a|, |b|)
+    max_ulps: float          # |a − b| in units in the last place of ``dtype`` at max(|a|, |b|)
+
+
+@dataclass
+class GradientReport:
+    """The result of :func:`compare_gradients`; ``str()`` for terminals, HTML in notebooks."""
+
+    a: Implementation
+    b: Implementation
+    value_diff: float        # max |a − b| over the outputs
+    gradients: list[GradientDiff]
+
+    def summary_rows(self) -> list[tuple[str, str, str, str]]:
+        """(quantity, first, second, difference or ratio second/first)."""
+        a, b = self.a, self.b
+        return [
+            ("output", _value(a.value), _value(b.value), f"|Δ| {self.value_diff:.3g}"),
+            ("graph nodes", str(a.nodes), str(b.nodes), _ratio(b.nodes, a.nodes)),
+            ("graph bytes", _bytes(a.graph_bytes), _bytes(b.graph_bytes),
+             _ratio(b.graph_bytes, a.graph_bytes)),
+            ("forward (median)", _seconds(a.forward_s), _seconds(b.forward_s),
+             _ratio(b.forward_s, a.forward_s)),
+            ("backward (median)", _seconds(a.backward_s), _seconds(b.backward_s),
+             _ratio(b.backward_s, a.backward_s)),
+        ]
+
+    def gradient_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(input, shape and dtype, max abs diff, max rel diff, max ULPs)."""
+        return [(str(d.input), f"{d.shape} {d.dtype}", f"{d.max_abs:.3g}", f"{d.max_rel:.3g}",
+                 f"{d.max_ulps:.3g}") for d in self.gradients]
+
+    def _tables(self) -> Iterator[tuple[tuple[str, ...], list]]:
+        head = ("", self.a.name, self.b.name, f"difference / {self.b.name}÷{self.a.name}")
+        yield head, self.summary_rows()
+        yield (("gradient of input", "shape, dtype", "max |Δ|", "max relative", "max ULPs"),
+               self.gradient_rows())
+
+    def __str__(self) -> str:
+        title = f"compare_gradients: {self.a.name} vs {self.b.name}"
+        return "\n\n".join([title] + [_text_table(h, r) for h, r in self._tables()])
+
+    def _repr_html_(self) -> str:
+        title = f"<p><b>compare_gradients</b>: {html.escape(self.a.name)} vs " \
+                f"{html.escape(self.b.name)}</p>"
+        return title + "".join(_html_table(h, r) for h, r in self._tables())
+
+
+def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *inputs: Any,
+                      names: Sequence[str] = ("fused", "composed"),
+                      repeat: int = 20) -> GradientReport:
+    """Run ``f`` and ``g`` on the same inputs and report how their outputs, gradients, graphs and
+    timings differ.
+
+    Floating-point inputs become leaves that require grad (sharing the data, not copied); other
+    inputs (e.g. integer class targets) are passed through unchanged. A non-scalar output is
+    backpropagated with a gradient of ones. Times are medians over ``repeat`` rounds, ``f`` and
+    ``g`` taking turns, with the garbage collector paused.
+
+    Example
+    -------
+    >>> z, y = np.random.randn(64, 10), np.random.randint(0, 10, 64)
+    >>> print(compare_gradients(lambda z: cross_entropy(z, y),
+    ...                         lambda z: cross_entropy(z, y, fused=False), z))
+    """
+    if len(names) != 2:
+        raise ValueError(f"compare_gradients: names must be two strings, got {names!r}")
+    if repeat < 1:
+        raise ValueError(f"compare_gradients: repeat must be at least 1, got {repeat}")
+    arrays = [x.data if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
+    diff = [a.dtype.kind == "f" for a in arrays]
+    if not any(diff):
+        raise ValueError("compare_gradients: no floating-point input to differentiate")
+    inputs_ids = {id(_owner(a)) for a in arrays}
+
+    def run(fn: Callable, name: str) -> tuple[Tensor, list, float, float]:
+        leaves = [Tensor(a, requires_grad=True) if d else a for a, d in zip(arrays, diff)]
+        t0 = time.perf_counter()
+        out = fn(*leaves)
+        t1 = time.perf_counter()
+        if not isinstance(out, Tensor) or not out.requires_grad:
+            raise TypeError(f"compare_gradients: {name} must return a Tensor that depends on "
+                            f"its floating-point inputs, got {type(out).__name__}")
+        out.backward(np.ones(out.shape, dtype=out.dtype))
+        t2 = time.perf_counter()
+        return out, leaves, t1 - t0, t2 - t1
+
+    fns = dict(zip(names, (f, g)))
+    first = {name: run(fn, name) for name, fn in fns.items()}   # also a warm-up
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            for name, fn in fns.items():
+                times[name].append(run(fn, name)[2:])
+    finally:
+        if was_enabled:
+            gc.enable()
+
+    sides = []
+    for name in names:
+        out, _, _, _ = first[name]
+        fwd = statistics.median(t for t, _ in times[name])
+        bwd = statistics.median(t for _, t in times[name])
+        order = toposort(out, all_nodes=True)
+        sides.append(Implementation(name, out.data, len(order), _graph_bytes(order, inputs_ids),
+                                    fwd, bwd))
+    a, b = sides
+    value_diff = _max(np.abs(a.value.astype(np.float64) - b.value.astype(np.float64)))
+    grads = []
+    for i, d in enumerate(diff):
+        if d:
+            ga, gb = (_grad(first[name][1][i]) for name in names)
+            grads.append(_gradient_diff(i, ga, gb, arrays[i].dtype))
+    return GradientReport(a, b, value_diff, grads)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measures
+
+
+def _grad(leaf: Tensor) -> np.ndarray:
+    return np.zeros(leaf.shape, leaf.dtype) if leaf.grad is None else leaf.grad.data
+
+
+def _max(x: np.ndarray) -> float:
+    return float(np.max(x)) if x.size else 0.0
+
+
+def _gradient_diff(i: int, ga: np.ndarray, gb: np.ndarray, dtype: np.dtype) -> GradientDiff:
+    a, b = ga.astype(np.float64), gb.astype(np.float64)
+    delta = np.abs(a - b)
+    scale = np.maximum(np.abs(a), np.abs(b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(delta == 0, 0.0, delta / scale)
+        ulps = np.where(delta == 0, 0.0, delta / np.spacing(scale.astype(dtype)))
+    return GradientDiff(i, tuple(ga.shape), str(dtype), _max(delta), _max(rel), _max(ulps))
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns the memory behind ``a`` (views share their base's buffer)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _arrays(obj: Any) -> Iterator[np.ndarray]:
+    """Arrays inside a node's params (constants such as masks, and saved residuals)."""
+    if isinstance(obj, np.ndarray):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for x in obj:
+            yield from _arrays(x)
+    elif isinstance(obj, dict):
+        for x in obj.values():
+            yield from _arrays(x)
+
+
+def _graph_bytes(order: list, exclude: set[int]) -> int:
+    """Bytes of the distinct buffers held by the graph's nodes (values and params)."""
+    buffers: dict[int, int] = {}
+    for node in order:
+        for a in (node.data, *_arrays(getattr(node, "_params", None))):
+            base = _owner(a)
+            if id(base) not in exclude:
+                buffers[id(base)] = base.nbytes
+    return sum(buffers.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def _value(v: np.ndarray) -> str:
+    return f"{v.item():.8g}" if v.size == 1 else f"array{v.shape}"
+
+
+def _ratio(x: float, y: float) -> str:
+    return f"{x / y:.2f}×" if y else "–"
+
+
+def _bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    return f"{n / 1024:.1f} KiB" if n < 1024 ** 2 else f"{n / 1024 ** 2:.1f} MiB"
+
+
+def _seconds(t: float) -> str:
+    return f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
+
+
+def _text_table(head: Sequence[str], rows: list) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _html_table(head: Sequence[str], rows: list) -> str:
+    cell = lambda tag, c: f"<{tag}>{html.escape(str(c))}</{tag}>"
+    th = "".join(cell("th", c) for c in head)
+    body = "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"

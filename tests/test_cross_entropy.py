@@ -1,0 +1,270 @@
+"""Softmax cross-entropy, fused and composed: against each other, finite differences, PyTorch and
+the closed-form gradient, over every option combination; extreme logits; errors; second
+derivatives."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import ops
+from autograd_lite.functional import cross_entropy, naive_cross_entropy, softmax
+
+from .spec import _torch_cross_entropy, np_cross_entropy
+
+C = 4
+WEIGHT = np.array([0.5, 1.0, 2.0, 1.5])
+BATCH_SHAPES = [(3,), (2, 3), (2, 1, 2)]
+OPTIONS = list(itertools.product(
+    ("mean", "sum", "none"),          # reduction
+    (None, "w"),                      # weight
+    (None, 1, -100),                  # ignore_index (a real class, or a sentinel)
+    (0.0, 0.25),                      # label smoothing
+    ("index", "prob"),                # target form
+    BATCH_SHAPES,                     # 1-3 leading batch dims
+))
+OPTIONS = [o for o in OPTIONS if not (o[4] == "prob" and o[2] is not None)]  # an error, as in torch
+IDS = [f"{r}-w{w}-ign{i}-ls{ls}-{kind}-{shape}" for r, w, i, ls, kind, shape in OPTIONS]
+
+
+def _case(reduction, weight, ignore, smoothing, kind, batch, seed=0):
+    """Logits (float64), a target and keyword options for one combination."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=batch + (C,))
+    if kind == "prob":
+        target = rng.random(batch + (C,))          # soft, not normalised: Σ ≠ 1
+    else:
+        target = rng.integers(0, C, batch)
+        if ignore is not None:
+            target.flat[0] = ignore                 # at least one ignored position
+            target.flat[-1] = 2                     # at least one counted position
+    kw = dict(weight=None if weight is None else WEIGHT, ignore_index=ignore,
+              reduction=reduction, label_smoothing=smoothing)
+    return z, target, kw
+
+
+def _value_and_grad(z, target, **kw):
+    t = al.Tensor(z, requires_grad=True)
+    out = cross_entropy(t, target, **kw)
+    out.backward(np.ones(out.shape, dtype=out.dtype))
+    return out.data, t.grad.data
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=IDS)
+def test_fused_equals_composed_and_numpy(options):
+    z, target, kw = _case(*options)
+    v_fused, g_fused = _value_and_grad(z, target, **kw)
+    v_comp, g_comp = _value_and_grad(z, target, fused=False, **kw)
+    np.testing.assert_allclose(v_fused, v_comp, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g_fused, g_comp, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(v_fused, np_cross_entropy(z, target=target, **kw), rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=IDS)
+def test_both_match_finite_differences(options):
+    z, target, kw = _case(*options)
+    for fused in (True, False):
+        assert al.gradcheck(lambda t: cross_entropy(t, target, fused=fused, **kw), [z],
+                            atol=1e-7, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", OPTIONS, ids=IDS)
+def test_both_match_pytorch(options, dtype):
+    torch = pytest.importorskip("torch")
+    z, target, kw = _case(*options)
+    z = z.astype(dtype)
+    tz = torch.tensor(z, requires_grad=True)
+    tout = _torch_cross_entropy(tz, target=target, **kw)
+    tout.backward(torch.ones_like(tout))
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    for fused in (True, False):
+        value, grad = _value_and_grad(z, target, fused=fused, **kw)
+        assert value.dtype == grad.dtype == dtype
+        np.testing.assert_allclose(value, tout.detach().numpy(), **tol)
+        np.testing.assert_allclose(grad, tz.grad.numpy(), **tol)
+
+
+def test_probability_targets_get_gradients_too():
+    """Soft targets that require grad: d loss / d t = −(1 − ε)·w ⊙ log softmax(z), as PyTorch."""
+    z, target, kw = _case("mean", "w", None, 0.25, "prob", (2, 3))
+    for fused in (True, False):
+        assert al.gradcheck(lambda z, t: cross_entropy(z, t, fused=fused, **kw), [z, target])
+    torch = pytest.importorskip("torch")
+    tt = torch.tensor(target, requires_grad=True)
+    _torch_cross_entropy(torch.tensor(z), target=tt, **kw).backward()
+    t = al.Tensor(target, requires_grad=True)
+    cross_entropy(z, t, **kw).backward()
+    np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# The closed form
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_mean_gradient_is_softmax_minus_onehot_over_n(fused, rng):
+    n = 16
+    z = rng.normal(size=(n, 7))
+    y = rng.integers(0, 7, n)
+    _, grad = _value_and_grad(z, y, fused=fused)
+    p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    np.testing.assert_allclose(grad, (p - np.eye(7)[y]) / n, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_soft_targets_summing_to_tau_give_p_tau_minus_y(fused, rng):
+    z = rng.normal(size=(5, 6))
+    y = rng.random((5, 6)) * rng.uniform(0.2, 3.0, (5, 1))     # each row sums to its own τ
+    _, grad = _value_and_grad(z, y, reduction="sum", fused=fused)
+    p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    np.testing.assert_allclose(grad, p * y.sum(-1, keepdims=True) - y, rtol=1e-12, atol=1e-15)
+
+
+def test_class_axis_can_be_anywhere(rng):
+    z = rng.normal(size=(2, 5, 3))           # classes on axis 1, as PyTorch lays them out
+    y = rng.integers(0, 5, (2, 3))
+    for fused in (True, False):
+        moved = cross_entropy(np.moveaxis(z, 1, -1), y, fused=fused, reduction="none")
+        np.testing.assert_allclose(cross_entropy(z, y, axis=1, fused=fused,
+                                                 reduction="none").data, moved.data, rtol=1e-14)
+        assert al.gradcheck(lambda t: cross_entropy(t, y, axis=1, fused=fused), [z])
+
+
+def test_fused_is_one_node_that_saves_only_the_softmax(rng):
+    z = al.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    loss = cross_entropy(z, np.array([0, 2, 1, 1]))
+    assert loss.op is ops.OPS["cross_entropy"]
+    assert all(p.is_leaf for p in loss._parents)
+    saved = loss._params["saved"]
+    assert [a.shape for a in saved] == [(4, 3), (4, 1)]      # exp(z − max) and its row sums
+    np.testing.assert_allclose(saved.exp / saved.sumexp, softmax(z).data, rtol=1e-15)
+    assert "P" in loss.op.rules[0] and "Y" in loss.op.rules[0]
+    composed = cross_entropy(z, np.array([0, 2, 1, 1]), fused=False)
+    assert len(al.engine.toposort(composed)) > 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Stability
+
+
+EXTREME = [
+    (np.array([[1e4, -1e4, 0.0]]), np.array([1])),
+    (np.array([[1000.0, 2000.0, 3000.0]]), np.array([0])),
+    (np.array([[5.0, 5.0, 5.0]]), np.array([2])),
+    (np.array([[-1e4, 1e4, 3.0], [1000.0, 2000.0, 3000.0], [7.0, 7.0, 7.0]]),
+     np.array([0, 1, 2])),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("z", "y"), EXTREME, ids=["pm1e4", "1000-3000", "equal", "all"])
+def test_extreme_logits_stay_finite_and_naive_does_not(z, y, dtype):
+    z = z.astype(dtype)
+    expected = np_cross_entropy(z.astype(np.float64), target=y)
+    for fused in (True, False):
+        value, grad = _value_and_grad(z, y, fused=fused)
+        assert np.isfinite(value) and np.isfinite(grad).all()
+        np.testing.assert_allclose(value, expected, rtol=1e-6)
+        p = softmax(z.astype(np.float64)).data
+        np.testing.assert_allclose(grad, (p - np.eye(3)[y]) / len(y), rtol=1e-6, atol=1e-7)
+    naive = naive_cross_entropy(z, y)
+    equal_rows_only = np.all(z == z[:, :1])
+    assert np.isfinite(naive.item()) == bool(equal_rows_only)
+
+
+def test_naive_softmax_overflows_as_documented():
+    with np.errstate(all="ignore"):
+        assert np.isnan(softmax(np.array([1000.0, 2000.0, 3000.0]), naive=True).data).all()
+    np.testing.assert_allclose(softmax(np.array([1000.0, 2000.0, 3000.0])).data, [0, 0, 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+BAD = [
+    (np.zeros((2, 3)), np.array([0, 3]), {}, IndexError, r"target\[1\] = 3 .*\[0, 3\)"),
+    (np.zeros((2, 2, 3)), np.array([[0, 1], [-1, 2]]), {}, IndexError, r"target\[1, 0\] = -1"),
+    (np.zeros((2, 3)), np.array([0, 5]), {"ignore_index": 5}, None, None),
+    (np.zeros((2, 3)), np.array([0, 1, 2]), {}, ValueError, r"fits neither form.*\(2,\)"),
+    (np.zeros((2, 3)), np.zeros((2, 4)), {}, ValueError, "fits neither form"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), {}, ValueError, "integer array of shape"),
+    (np.zeros((2, 3)), np.array([[0.5, -0.1, 0.6], [1, 0, 0]]), {}, ValueError,
+     r"non-negative; target\[0, 1\] = -0.1"),
+    (np.zeros((2, 3)), np.array([[0.5, np.nan, 0.5], [1, 0, 0]]), {}, ValueError,
+     r"finite.*target\[0, 1\] = nan"),
+    (np.zeros((2, 3)), np.array([0, 1]), {"weight": np.ones(4)}, ValueError,
+     r"weight has shape \(4,\), expected \(3,\)"),
+    (np.zeros((2, 3)), np.array([0, 1]), {"reduction": "avg"}, ValueError,
+     "unknown reduction 'avg'"),
+    (np.zeros((2, 3), dtype=np.int64), np.array([0, 1]), {}, TypeError,
+     "logits must be floating point, got dtype int64"),
+    (np.zeros((2, 3)), np.array([0, 1]), {"label_smoothing": 1.5}, ValueError,
+     r"label_smoothing must be in \[0, 1\]"),
+    (np.zeros(()), np.array(0), {}, ValueError, "class axis"),
+    (np.zeros((2, 3)), np.ones((2, 3)), {"ignore_index": 0}, ValueError,
+     "ignore_index=0 applies to class-index targets only"),
+]
+
+
+@pytest.mark.parametrize(("z", "y", "kw", "error", "match"), BAD)
+@pytest.mark.parametrize("fused", [True, False])
+def test_bad_input_raises_a_clear_error(z, y, kw, error, match, fused):
+    if error is None:          # an ignored sentinel may lie outside [0, C)
+        assert np.isfinite(cross_entropy(z, y, fused=fused, **kw).item())
+        return
+    with pytest.raises(error, match=f"cross_entropy: .*{match}"):
+        cross_entropy(z, y, fused=fused, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Second derivatives
+
+
+def _hvp(z, target, v, **kw):
+    """H·v by differentiating the gradient recorded with create_graph=True."""
+    t = al.Tensor(z, requires_grad=True)
+    cross_entropy(t, target, **kw).sum().backward(create_graph=True)
+    g = t.grad
+    assert g.requires_grad
+    t.grad = None
+    (g * v).sum().backward()
+    return t.grad.data
+
+
+SECOND = [o for o in OPTIONS if o[-1] == (2, 3) and o[2] != -100]
+
+
+@pytest.mark.parametrize("options", SECOND, ids=[f"{o}" for o in SECOND])
+def test_hessian_vector_products_fused_equal_composed(options):
+    z, target, kw = _case(*options)
+    v = np.random.default_rng(7).normal(size=z.shape)
+    np.testing.assert_allclose(_hvp(z, target, v, **kw), _hvp(z, target, v, fused=False, **kw),
+                               rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["index", "prob"])
+def test_hessian_vector_product_matches_pytorch(kind):
+    torch = pytest.importorskip("torch")
+    z, target, kw = _case("mean", "w", None, 0.25, kind, (3,))
+    v = np.random.default_rng(3).normal(size=z.shape)
+    tz = torch.tensor(z, requires_grad=True)
+    (g,) = torch.autograd.grad(_torch_cross_entropy(tz, target=target, **kw), tz,
+                               create_graph=True)
+    (tg,) = torch.autograd.grad((g * torch.tensor(v)).sum(), tz)
+    for fused in (True, False):
+        np.testing.assert_allclose(_hvp(z, target, v, fused=fused, **kw), tg.numpy(),
+                                   rtol=1e-10, atol=1e-13)
+
+
+def test_softmax_jacobian_is_diag_p_minus_ppt(rng):
+    """The Hessian of CE in z is the softmax Jacobian diag(p) − p pᵀ (for one position)."""
+    z = rng.normal(size=(5,))
+    p = softmax(z).data
+    rows = [_hvp(z, np.array(1), e) for e in np.eye(5)]
+    np.testing.assert_allclose(np.array(rows), np.diag(p) - np.outer(p, p), atol=1e-14)
