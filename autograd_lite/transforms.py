@@ -1,0 +1,281 @@
+"""Function transforms: ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``,
+``hvp``.
+
+They are pure: each differentiated argument becomes a fresh node, the function is run once, and
+:func:`engine.cotangents` (the same driver as ``.backward()``) returns the gradients instead of
+writing ``.grad`` on anything. Arrays and Tensors go in; ndarrays come out.
+
+Transforms compose (``grad(grad(f))``, ``hessian = jacobian(grad(f))``): when a transform is
+called *inside another transform* on a Tensor that requires grad, it records its backward pass
+(``create_graph=True``) and returns Tensors, so the outer transform can differentiate through it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .engine import cotangents, enable_grad
+from .tensor import Tensor
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
+
+Argnums = int | Sequence[int]
+
+
+class _Depth(threading.local):
+    value: int = 0
+
+
+_depth = _Depth()
+
+
+@contextmanager
+def _inside() -> Iterator[None]:
+    """Run the user's function one transform deeper, with recording on (even under no_grad)."""
+    _depth.value += 1
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _depth.value -= 1
+
+
+def _leaf(x: Any, where: str) -> Tensor:
+    """A fresh node for a differentiated argument.
+
+    Inside another transform a Tensor that requires grad gets an identity node (still connected
+    to the outer graph, so the result can be differentiated again); anything else becomes a new
+    leaf sharing the data (the caller's tensor is never touched).
+    """
+    if isinstance(x, Tensor) and x.requires_grad and _depth.value:
+        return ops.reshape(x, shape=x.shape)
+    t = Tensor(x.data if isinstance(x, Tensor) else x)
+    if t.dtype.kind != "f":
+        raise TypeError(f"{where}: can only differentiate with respect to floating-point "
+                        f"inputs, got dtype {t.dtype} (convert it, e.g. x.astype(np.float64))")
+    t.requires_grad = True
+    return t
+
+
+def _traced(xs: Sequence[Tensor]) -> bool:
+    """Whether the results must stay in the graph (an outer transform differentiates them)."""
+    return any(x._parents for x in xs)
+
+
+def _result(c: Any, x: Tensor, traced: bool) -> Any:
+    """A cotangent as the transform returns it: ndarray, or a Tensor when traced."""
+    if c is None:
+        c = np.zeros(x.shape, dtype=x.dtype)
+        return Tensor(c) if traced else c
+    if traced:
+        return c if isinstance(c, Tensor) else Tensor(c)
+    c = c.data if isinstance(c, Tensor) else c
+    return c if type(c) is np.ndarray and c.flags.writeable else np.array(c)
+
+
+def _output(y: Any, traced: bool) -> Any:
+    return y if traced else np.array(y.data)
+
+
+def _argnums(argnums: Argnums, n: int, where: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -n <= a < n:
+            raise ValueError(f"{where}: argnums {argnums!r} is out of range for f called with "
+                             f"{n} positional argument(s)")
+    nums = tuple(a % n for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{where}: repeated argument in argnums {argnums!r}")
+    return nums
+
+
+def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str
+          ) -> tuple[Any, list[Tensor], bool]:
+    """Run ``f`` with the differentiated arguments replaced by fresh nodes.
+
+    The other positional ndarrays become constant Tensors (so ``f`` sees Tensors throughout);
+    anything else (Tensors, numbers, keyword arguments) is passed as given.
+    """
+    nums = _argnums(argnums, len(args), where)
+    args = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    xs = []
+    for a in nums:
+        args[a] = _leaf(args[a], where)
+        xs.append(args[a])
+    with _inside():
+        y = f(*args, **kwargs)
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{where}: f must return a Tensor computed from its Tensor arguments, "
+                        f"got {type(y).__name__} (use autograd_lite operations, not NumPy, "
+                        "inside f)")
+    return y, xs, _traced(xs)
+
+
+def _pack(results: list, argnums: Argnums) -> Any:
+    return results[0] if isinstance(argnums, int) else tuple(results)
+
+
+def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., tuple]:
+    """``f`` and its gradient with respect to the arguments in ``argnums``, in one pass.
+
+    ``f`` takes Tensors (arrays are wrapped) and returns a scalar Tensor. The gradient is an
+    ndarray (a tuple of them when ``argnums`` is a tuple); no ``.grad`` is written anywhere.
+
+    Example
+    -------
+    >>> value, g = value_and_grad(lambda x: (x * x).sum())(np.array([1.0, 2.0]))
+    >>> value, g
+    (array(5.), array([2., 4.]))
+    """
+    def wrapped(*args: Any, **kwargs: Any) -> tuple:
+        y, xs, traced = _call(f, args, kwargs, argnums, "grad")
+        if y.size != 1:
+            raise TypeError(f"grad: f must return a scalar (one element), got a Tensor of shape "
+                            f"{y.shape}; use jacobian or vjp for non-scalar outputs")
+        cots = cotangents(y, xs, create_graph=traced)
+        return _output(y, traced), _pack([_result(c, x, traced) for c, x in zip(cots, xs)],
+                                         argnums)
+    return wrapped
+
+
+def grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The gradient of scalar-valued ``f`` with respect to the arguments in ``argnums``.
+
+    Example
+    -------
+    >>> grad(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+    array([ 3., 12.])
+    >>> grad(grad(lambda x: x ** 3))(np.array(2.0))          # second derivative: 6x
+    array(12.)
+    """
+    vg = value_and_grad(f, argnums)
+    return lambda *args, **kwargs: vg(*args, **kwargs)[1]
+
+
+def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """``f(*primals)`` and a function mapping an upstream gradient ``u`` to ``uᵀ J``.
+
+    ``vjp_fn(u)`` returns one cotangent per primal (a tuple); it can be called many times (the
+    graph of ``f`` is kept by ``vjp_fn``).
+
+    Example
+    -------
+    >>> out, vjp_fn = vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> vjp_fn(np.array([1.0, 10.0]))
+    (array([ 2., 40.]),)
+    """
+    y, xs, traced = _call(f, primals, {}, tuple(range(len(primals))), "vjp")
+
+    def vjp_fn(u: Any) -> tuple:
+        if np.shape(u) != y.shape:
+            raise ValueError(f"vjp: the upstream gradient has shape {np.shape(u)}, but f's output "
+                             f"has shape {y.shape}")
+        create = traced or (isinstance(u, Tensor) and u.requires_grad)
+        cots = cotangents(y, xs, u, create_graph=create)
+        return tuple(_result(c, x, create) for c, x in zip(cots, xs))
+    return _output(y, traced), vjp_fn
+
+
+def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
+        ) -> tuple[Any, Any]:
+    """``f(*primals)`` and the forward-mode derivative ``J v`` along ``tangents``.
+
+    Implemented with two reverse passes (the "double-VJP trick"): ``u ↦ uᵀ J`` is recorded for
+    a dummy ``u``, and is linear in ``u``, so differentiating ``⟨uᵀ J, v⟩`` with respect to ``u``
+    gives ``J v``. This costs about twice a VJP rather than a true forward-mode pass.
+
+    Example
+    -------
+    >>> jvp(lambda x: x * x, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    (array([1., 4.]), array([2., 0.]))
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
+    y, xs, traced = _call(f, primals, {}, tuple(range(len(primals))), "jvp")
+    for x, v in zip(xs, tangents):
+        if np.shape(v) != x.shape:
+            raise ValueError(f"jvp: tangent of shape {np.shape(v)} for a primal of shape "
+                             f"{x.shape}")
+    u = Tensor(np.zeros(y.shape, dtype=y.dtype), requires_grad=True)
+    with enable_grad():
+        cots = cotangents(y, xs, u, create_graph=True)
+        terms = [(c * v).sum() for c, v in zip(cots, tangents) if c is not None]
+        inner = terms[0] if terms else None
+        for t in terms[1:]:
+            inner = inner + t
+    (jv,) = cotangents(inner, [u], create_graph=traced) if inner is not None else (None,)
+    return _output(y, traced), _result(jv, u, traced)
+
+
+def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f``: shape ``f(x).shape + x.shape`` (a tuple for a tuple ``argnums``).
+
+    Built one row at a time, one VJP per output element (reverse mode), from a single forward
+    pass.
+
+    Example
+    -------
+    >>> jacobian(lambda x: x * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        y, xs, traced = _call(f, args, kwargs, argnums, "jacobian")
+        rows: list[list] = [[] for _ in xs]
+        for k in range(y.size):
+            e = np.zeros(y.size, dtype=y.dtype)
+            e[k] = 1
+            cots = cotangents(y, xs, e.reshape(y.shape), create_graph=traced)
+            for row, c, x in zip(rows, cots, xs):
+                row.append(_result(c, x, traced))
+        jacs = [_stack(row, y.shape + x.shape, x, traced) for row, x in zip(rows, xs)]
+        return _pack(jacs, argnums)
+    return wrapped
+
+
+def _stack(rows: list, shape: tuple, x: Tensor, traced: bool) -> Any:
+    if not rows:                                    # f returned an empty Tensor
+        return np.zeros(shape, dtype=x.dtype)
+    if traced:
+        return ops.concatenate(*[r.reshape((1,) + x.shape) for r in rows], axis=0).reshape(shape)
+    return np.stack(rows).reshape(shape)
+
+
+def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
+    """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
+
+    ``jacobian(grad(f))``: the gradient is computed with its backward pass recorded, then
+    differentiated row by row. For large inputs use :func:`hvp` instead.
+
+    Example
+    -------
+    >>> hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    if not isinstance(argnums, int):
+        raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
+    return jacobian(grad(f, argnums), argnums)
+
+
+def hvp(f: Callable[..., Tensor], x: Any, v: Any) -> Any:
+    """The Hessian-vector product ``H v`` of scalar-valued ``f`` at ``x``, without building H.
+
+    One forward pass, one recorded backward pass (the gradient as a graph), and one backward pass
+    through it with upstream gradient ``v`` (``H`` is symmetric, so ``vᵀ H = (H v)ᵀ``): a few
+    times the cost of a gradient and O(size of x) memory, whatever the size of ``x``.
+
+    Example
+    -------
+    >>> hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 1.0]))
+    array([ 6., 12.])
+    """
+    _, grad_vjp = vjp(grad(f), x)
+    return grad_vjp(v)[0]
