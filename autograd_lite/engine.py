@@ -31,6 +31,7 @@ from typing import Any
 __all__ = [
     "Node",
     "backward",
+    "cotangents",
     "enable_grad",
     "is_grad_enabled",
     "no_grad",
@@ -136,6 +137,8 @@ class Node:
 
         ``fn`` may return a replacement gradient (same shape) or ``None`` to keep it.
         """
+        if not callable(fn):
+            raise TypeError(f"register_hook: the hook must be callable, got {type(fn).__name__}")
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a node that does not "
                                "require grad")
@@ -181,27 +184,33 @@ def toposort(roots: Node | list[Node] | tuple[Node, ...], *, all_nodes: bool = F
         roots = (roots,)
     order: list = []
     visited: set[int] = set()
-    stack: list = [(r, False) for r in reversed(roots)]
+    stack: list = list(reversed(roots))
+    # Written for speed (it runs over every node of every backward): a node is pushed again
+    # under the _POST marker, below its parents, and is emitted when the marker pops.
+    push, pop = stack.append, stack.pop
     while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
+        node = pop()
+        if node is _POST:
+            order.append(pop())
             continue
-        if id(node) in visited:
+        k = id(node)
+        if k in visited:
             continue
-        visited.add(id(node))
-        stack.append((node, True))
-        parents = node._parents
-        for i in range(len(parents) - 1, -1, -1):
-            p = parents[i]
+        visited.add(k)
+        push(node)
+        push(_POST)
+        for p in reversed(node._parents):
             if (all_nodes or p.requires_grad) and id(p) not in visited:
-                stack.append((p, False))
+                push(p)
     order.reverse()
     return order
 
 
+_POST = object()   # toposort's marker: "the node below me has all its parents emitted"
+
+
 def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
-             retain_grads: bool = False) -> None:
+             retain_grads: bool = False, _into: dict | None = None) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
     Parameters
@@ -213,15 +222,21 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
 
     Leaf gradients accumulate across calls; intermediate nodes keep none unless asked (via
     ``retain_grads`` or ``node.retain_grad()``). The graph is left intact.
+
+    ``_into`` (used by :func:`cotangents`): a dict ``{id(node): None}`` filled with those nodes'
+    cotangents instead of writing ``.grad`` anywhere.
     """
     if not root.requires_grad:
         raise RuntimeError("backward: the root does not require grad (no input that requires "
                            "grad reaches it, or it was computed under no_grad)")
     order = toposort(root)
     grads: dict[int, Any] = {id(root): root._seed(grad, create_graph)}
-    with _set_grad_enabled(create_graph):
+    pop = grads.pop   # hot loop (once per node): a local bound method
+    prev_mode = _mode.enabled   # as _set_grad_enabled, without a generator's cost per call
+    _mode.enabled = create_graph
+    try:
         for node in order:
-            g = grads.pop(id(node), None)
+            g = pop(id(node), None)
             if g is None:
                 continue
             if node._hooks:
@@ -230,16 +245,40 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
                     if new is not None:
                         g = node._unwrap_grad(new, create_graph)
             parents = node._parents
-            if not parents:
+            if _into is not None:         # cotangents(): collect, leave every .grad alone
+                if id(node) in _into:
+                    _into[id(node)] = g
+                if not parents:
+                    continue
+            elif not parents:
                 if node.requires_grad:
                     node._store_grad(g, create_graph)
                 continue
-            if retain_grads or node._retains_grad:
+            elif retain_grads or node._retains_grad:
                 node._store_grad(g, create_graph)
             cots = node._vjp(g, create_graph)
             for p, c in zip(parents, cots):
                 if c is None:
                     continue
                 k = id(p)
-                prev = grads.get(k)
-                grads[k] = c if prev is None else prev + c
+                grads[k] = grads[k] + c if k in grads else c
+    finally:
+        _mode.enabled = prev_mode
+
+
+def cotangents(root: Node, inputs: list | tuple, grad: Any = None, *,
+               create_graph: bool = False) -> list:
+    """The cotangents ``gᵀ ∂root/∂x`` for each node ``x`` in ``inputs``, writing no ``.grad``.
+
+    The same driver as :func:`backward` (hooks run as usual), but pure: gradients are returned
+    (``None`` for an input that ``root`` does not depend on) instead of accumulated on leaves.
+    Used by the function transforms (``grad``, ``vjp``, ``jacobian``, ...).
+
+    Example
+    -------
+    >>> (gx,) = cotangents((x * x).sum(), [x])      # 2x; x.grad is untouched
+    """
+    into: dict[int, Any] = dict.fromkeys(map(id, inputs))
+    if root.requires_grad:
+        backward(root, grad, create_graph=create_graph, _into=into)
+    return [into[id(x)] for x in inputs]

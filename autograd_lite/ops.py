@@ -48,12 +48,15 @@ class Op:
     rules : the derivative of each input as text (``"g ⊙ y"``), used by docs and ``explain``.
     check : optional ``check(*arrays, **params)`` raising a clear ``ValueError``; called only
         when the forward fails, to turn a NumPy error into a message naming this op.
+    saves : the forward returns ``(out, saved)``: ``saved`` (residuals only the VJPs need, e.g.
+        a fused op's softmax) is kept with the node's params and reaches every VJP as ``saved=``.
     """
 
-    __slots__ = ("name", "forward", "vjps", "rules", "check", "variadic", "doc")
+    __slots__ = ("name", "forward", "vjps", "rules", "check", "variadic", "doc", "saves")
 
     def __init__(self, name: str, forward: Callable, vjps: Any, *, rules: Sequence[str],
-                 check: Callable | None = None, variadic: bool = False, doc: str = "") -> None:
+                 check: Callable | None = None, variadic: bool = False, doc: str = "",
+                 saves: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -61,6 +64,7 @@ class Op:
         self.check = check
         self.variadic = variadic
         self.doc = doc or f"{name}: " + "; ".join(rules)
+        self.saves = saves
         OPS[name] = self
 
     def __repr__(self) -> str:
@@ -74,7 +78,8 @@ class Op:
                 ref = a.data.dtype
                 break
         else:  # only arrays: plain NumPy (the path VJPs take in an ordinary backward)
-            return self.forward(*args, **params)
+            out = self.forward(*args, **params)
+            return out[0] if self.saves else out
         xs = []
         datas = []
         record = False
@@ -87,9 +92,12 @@ class Op:
             xs.append(a)
             datas.append(a.data)
         try:
-            out = self.forward(*datas, **params)
+            out = self.forward(*datas, **params) if params else self.forward(*datas)
         except (ValueError, TypeError, IndexError) as e:
             raise _op_error(self, datas, params, e) from None
+        if self.saves:  # (out, saved): the residuals travel with the params to the VJPs
+            out, saved = out
+            params = {**params, "saved": saved}
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _new(Tensor)
@@ -111,16 +119,33 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
     Python numbers take the dtype of the Tensor they meet when it is floating point (as NumPy
     treats Python scalars), so ``float32_tensor * 2.0`` stays float32; arrays keep their dtype.
     """
-    if isinstance(a, (int, float)) and not isinstance(a, bool):
-        if ref.kind == "f":
-            arr = np.asarray(a, dtype=ref)
-        else:
-            arr = np.asarray(a, dtype=None if isinstance(a, int) else np.float64)
+    cls = type(a)
+    if cls is float or cls is int:
+        # Written for speed: the 0-d array of a Python number is made once and shared
+        # (read-only); zeros are not cached (-0.0 == 0.0 would share an entry).
+        key = (cls, a, ref)
+        arr = _NUMBERS.get(key)
+        if arr is None:
+            arr = _number(a, ref)
+            if a and len(_NUMBERS) < 1024:
+                arr.flags.writeable = False
+                _NUMBERS[key] = arr
+    elif isinstance(a, (int, float)) and not isinstance(a, bool):
+        arr = _number(a, ref)
     else:
         arr = _as_data(a)
     t = _new(Tensor)
     t.data = arr
     return t
+
+
+_NUMBERS: dict[tuple, np.ndarray] = {}   # (type, value, dtype) -> read-only 0-d array
+
+
+def _number(a: float, ref: np.dtype) -> np.ndarray:
+    if ref.kind == "f":
+        return np.asarray(a, dtype=ref)
+    return np.asarray(a, dtype=None if isinstance(a, int) else np.float64)
 
 
 def _as_data(a: Any) -> np.ndarray:
@@ -137,6 +162,15 @@ def _describe(datas: Sequence[np.ndarray]) -> str:
     return ", ".join(f"{tuple(d.shape)} {d.dtype}" for d in datas)
 
 
+def error_kind(e: Exception) -> type:
+    """The builtin exception class to re-raise ``e`` as (NumPy's own subclasses, such as
+    ``_UFuncNoLoopError``, cannot be constructed from a message alone)."""
+    for kind in (MemoryError, IndexError, TypeError, ValueError):
+        if isinstance(e, kind):
+            return kind
+    return type(e)
+
+
 def _op_error(op: Op, datas: list, params: dict, e: Exception) -> Exception:
     if op.check is not None:
         try:
@@ -144,8 +178,8 @@ def _op_error(op: Op, datas: list, params: dict, e: Exception) -> Exception:
         except (ValueError, TypeError, IndexError) as err:
             return err
     extra = ", ".join(f"{k}={v!r}" for k, v in params.items() if k != "index")
-    return type(e)(f"{op.name}: invalid inputs ({_describe(datas)}{'; ' + extra if extra else ''})"
-                   f": {e}")
+    return error_kind(e)(f"{op.name}: invalid inputs ({_describe(datas)}"
+                         f"{'; ' + extra if extra else ''}): {e}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,19 +199,22 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
     return g.reshape(shape)
 
 
-def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
+def normalize_axes(axis: Any, ndim: int, where: str = "") -> tuple[int, ...]:
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints; errors name
+    ``where`` (the calling function) when given."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
+    prefix = f"{where}: " if where else ""
     for a in axes:
         a = operator.index(a)
         if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for an array with {ndim} dimensions")
+            raise ValueError(f"{prefix}axis {a} is out of range for an array with {ndim} "
+                             "dimensions")
         out.append(a % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis!r}")
+        raise ValueError(f"{prefix}repeated axis in {axis!r}")
     return tuple(sorted(out))
 
 
@@ -353,8 +390,8 @@ matmul = Op("matmul", np.matmul, (_matmul_dx, _matmul_dy), rules=("g @ yᵀ", "x
 
 def _reduce_check(name: str) -> Callable:
     def check(x: np.ndarray, *, axis: Any, keepdims: bool) -> None:
-        axes = normalize_axes(axis, x.ndim)
-        if name in ("max", "min") and any(x.shape[a] == 0 for a in axes):
+        axes = normalize_axes(axis, x.ndim, name)
+        if name != "sum" and any(x.shape[a] == 0 for a in axes):
             raise ValueError(f"{name}: cannot reduce an empty axis of an array of shape "
                              f"{tuple(x.shape)} (axis={axis!r})")
     return check

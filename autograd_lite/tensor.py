@@ -7,6 +7,7 @@ functions (``mean``, ``squeeze``, ``stack``, ...) are written here with those pr
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,6 +73,8 @@ class Tensor(Node):
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
         self.data = _to_array(data, dtype)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Tensor: name must be a string, got {type(name).__name__}")
         if requires_grad:
             if self.data.dtype.kind != "f":
                 raise TypeError(f"Tensor: only floating-point tensors can require grad, got "
@@ -107,23 +110,27 @@ class Tensor(Node):
             xs = [p.data for p in parents]
             out = self.data
         vjps = op.vjps
-        cots = []
+        # Hot path (once per node per backward): fill a preallocated list, skip the ** call
+        # when there are no params, and compare dtypes by identity before equality.
+        cots: list = [None] * len(parents)
         for i, p in enumerate(parents):
             if not p.requires_grad:
-                cots.append(None)
                 continue
             if op.variadic:
                 c = vjps(g, out, *xs, argnum=i, **params)
             else:
                 f = vjps[i]
-                c = None if f is None else f(g, out, *xs, **params)
-            if c is not None:
-                pd = p.data
-                if c.shape != pd.shape:
-                    c = _fit(c, pd.shape, op, i)
-                if c.dtype != pd.dtype:
-                    c = c.astype(pd.dtype)
-            cots.append(c)
+                if f is None:
+                    continue
+                c = f(g, out, *xs, **params) if params else f(g, out, *xs)
+            if c is None:
+                continue
+            pd = p.data
+            if c.shape != pd.shape:
+                c = _fit(c, pd.shape, op, i)
+            if c.dtype is not pd.dtype and c.dtype != pd.dtype:
+                c = c.astype(pd.dtype)
+            cots[i] = c
         return cots
 
     def _store_grad(self, g: Any, create_graph: bool) -> None:
@@ -146,10 +153,16 @@ class Tensor(Node):
                                    "output needs an explicit grad= of that shape")
             g = np.ones_like(self.data)
         else:
-            g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
+            try:
+                g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
+            except (TypeError, ValueError):
+                raise TypeError(f"backward: grad must be numbers of the output's shape "
+                                f"{self.shape}, got {type(grad).__name__} {grad!r:.40}") from None
             if g.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {g.shape}, but the output has shape "
                                  f"{self.shape}")
+            if create_graph and isinstance(grad, Tensor):
+                return grad   # a recorded upstream gradient stays differentiable (jvp, gradgrad)
         return Tensor(g) if create_graph else g
 
     def _wrap_grad(self, g: Any) -> Tensor:
@@ -274,7 +287,12 @@ class Tensor(Node):
 
     def astype(self, dtype: Any) -> Tensor:
         """This tensor converted to ``dtype`` (differentiable between float dtypes)."""
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError as e:
+            raise TypeError(f"astype: {e}") from None
+        if dtype.kind not in "biuf":
+            raise TypeError(f"astype: expected a numeric dtype, got {dtype}")
         if dtype == self.dtype:
             return self
         return ops.astype(self, dtype=dtype)
@@ -350,11 +368,11 @@ class Tensor(Node):
     # -- methods ---------------------------------------------------------------------------
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (int, tuple or None for all)."""
-        return ops.sum(self, axis=_axis(axis), keepdims=keepdims)
+        return ops.sum(self, axis=_axis(axis, "sum"), keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of elements reduced."""
-        axes = ops.normalize_axes(_axis(axis), self.ndim)
+        axes = ops.normalize_axes(_axis(axis, "mean"), self.ndim, "mean")
         n = 1
         for a in axes:
             n *= self.shape[a]
@@ -362,21 +380,24 @@ class Tensor(Node):
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; tied elements share the gradient equally."""
-        return ops.max(self, axis=_axis(axis), keepdims=keepdims)
+        return ops.max(self, axis=_axis(axis, "max"), keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Minimum over ``axis``; tied elements share the gradient equally."""
-        return ops.min(self, axis=_axis(axis), keepdims=keepdims)
+        return ops.min(self, axis=_axis(axis, "min"), keepdims=keepdims)
 
     def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> Tensor:
         """``log Σ exp(x)`` over ``axis``, computed stably (the max is subtracted first)."""
-        return ops.logsumexp(self, axis=_axis(axis), keepdims=keepdims)
+        return ops.logsumexp(self, axis=_axis(axis, "logsumexp"), keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same data in a new shape (one dimension may be -1)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        shape = tuple(int(s) for s in shape)
+        try:
+            shape = tuple(operator.index(s) for s in shape)
+        except TypeError:
+            raise TypeError(f"reshape: the shape must be ints, got {shape!r:.40}") from None
         if shape == self.shape:
             return self
         return ops.reshape(self, shape=shape)
@@ -457,6 +478,11 @@ class Tensor(Node):
         """Limit values to ``[lo, hi]``; the gradient passes where ``lo <= x <= hi``."""
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
+        for bound in (lo, hi):
+            if bound is not None and (isinstance(bound, bool)
+                                      or not isinstance(bound, numbers.Real)):
+                raise TypeError(f"clip: lo and hi must be real numbers or None, got {lo!r:.20} "
+                                f"and {hi!r:.20}")
         return ops.clip(self, lo=lo, hi=hi)
 
     def softmax(self, axis: int = -1) -> Tensor:
@@ -472,10 +498,14 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _axis(axis: Any) -> Any:
+def _axis(axis: Any, where: str) -> Any:
     if axis is None or isinstance(axis, (int, np.integer)):
         return None if axis is None else int(axis)
-    return tuple(int(a) for a in axis)
+    try:
+        return tuple(operator.index(a) for a in axis)
+    except TypeError:
+        raise TypeError(f"{where}: axis must be None, an int or a tuple of ints, got "
+                        f"{axis!r:.40}") from None
 
 
 def _index(index: Any) -> Any:
@@ -522,64 +552,77 @@ def _shape(shape: tuple) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for s in shape:
-        if not isinstance(s, numbers.Integral) or s < 0:
+        if not isinstance(s, numbers.Integral):
+            raise TypeError(f"shape must be non-negative integers, got {shape!r}")
+        if s < 0:
             raise ValueError(f"shape must be non-negative integers, got {shape!r}")
     return tuple(int(s) for s in shape)
 
 
+def _factory(name: str, make: Any, requires_grad: bool) -> Tensor:
+    """``Tensor(make())``, with NumPy's errors (a bad shape or dtype, an allocation too large
+    for memory) re-raised naming the factory."""
+    try:
+        return Tensor(make(), requires_grad=requires_grad)
+    except (MemoryError, TypeError, ValueError) as e:
+        msg = str(e).removeprefix("Tensor: ")
+        raise ops.error_kind(e)(f"{name}: {msg}") from None
+
+
 def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    return _factory("zeros", lambda: np.zeros(_shape(shape), dtype=dtype), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    return _factory("ones", lambda: np.ones(_shape(shape), dtype=dtype), requires_grad)
 
 
 def full(shape: Sequence[int], value: float, dtype: Any = np.float64,
          requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``value``."""
-    return Tensor(np.full(_shape((shape,)), value, dtype=dtype), requires_grad=requires_grad)
+    return _factory("full", lambda: np.full(_shape((shape,)), value, dtype=dtype), requires_grad)
 
 
 def zeros_like(t: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype) of ``t``."""
-    return Tensor(np.zeros_like(_raw(t), dtype=dtype), requires_grad=requires_grad)
+    return _factory("zeros_like", lambda: np.zeros_like(_raw(t), dtype=dtype), requires_grad)
 
 
 def ones_like(t: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype) of ``t``."""
-    return Tensor(np.ones_like(_raw(t), dtype=dtype), requires_grad=requires_grad)
+    return _factory("ones_like", lambda: np.ones_like(_raw(t), dtype=dtype), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False,
           rng: np.random.Generator | int | None = None) -> Tensor:
     """Standard normal samples (``rng`` a Generator or seed for reproducibility)."""
     r = np.random.default_rng(rng)
-    return Tensor(r.standard_normal(_shape(shape)).astype(dtype, copy=False),
-                  requires_grad=requires_grad)
+    return _factory("randn", lambda: r.standard_normal(_shape(shape)).astype(dtype, copy=False),
+                    requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False,
          rng: np.random.Generator | int | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
     r = np.random.default_rng(rng)
-    return Tensor(r.random(_shape(shape)).astype(dtype, copy=False), requires_grad=requires_grad)
+    return _factory("rand", lambda: r.random(_shape(shape)).astype(dtype, copy=False),
+                    requires_grad)
 
 
 def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values, as ``np.arange`` (integer arguments give float64 by default)."""
-    arr = np.arange(*args, dtype=dtype)
-    if dtype is None and arr.dtype.kind in "iu":
-        arr = arr.astype(np.float64)
-    return Tensor(arr, requires_grad=requires_grad)
+    def make() -> np.ndarray:
+        arr = np.arange(*args, dtype=dtype)
+        return arr.astype(np.float64) if dtype is None and arr.dtype.kind in "iu" else arr
+    return _factory("arange", make, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = np.float64,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix."""
-    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+    return _factory("eye", lambda: np.eye(n, m, dtype=dtype), requires_grad)
 
 
 from . import ops  # noqa: E402  (ops builds Tensors; imported last to break the cycle)

@@ -33,37 +33,66 @@ def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def interleaved(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 2,
-                gc_off: bool = True) -> dict[str, float]:
-    """Median wall time in seconds of each function, timed round-robin over ``repeat`` rounds."""
+def interleaved_times(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 2,
+                      gc_off: bool = True) -> dict[str, list[float]]:
+    """Wall times in seconds of each function over ``repeat`` rounds, one call each per round.
+
+    The order within a round rotates from round to round, so no implementation always runs
+    right after the same neighbour (BLAS thread pools and caches carry state across calls).
+    """
     for _ in range(warmup):
         for f in fns.values():
             f()
-    times: dict[str, list[float]] = {k: [] for k in fns}
+    keys = list(fns)
+    times: dict[str, list[float]] = {k: [] for k in keys}
     was_enabled = gc.isenabled()
     if gc_off:
         gc.disable()
     try:
-        for _ in range(repeat):
-            for k, f in fns.items():
+        for r in range(repeat):
+            for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+                f = fns[k]
                 t0 = time.perf_counter()
                 f()
                 times[k].append(time.perf_counter() - t0)
             if gc_off:
-                gc.collect()
+                gc.collect(0)   # young objects only: a full collection (~0.1 s with torch
+                                # imported) would dominate the run
     finally:
         if was_enabled:
             gc.enable()
+    return times
+
+
+def interleaved(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 2,
+                gc_off: bool = True) -> dict[str, float]:
+    """Median wall time in seconds of each function, timed round-robin over ``repeat`` rounds."""
+    times = interleaved_times(fns, repeat, warmup, gc_off)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def paired_ratios(times: dict[str, list[float]], reference: str) -> dict[str, float]:
+    """Median over rounds of each implementation's time / the reference's in the same round.
+
+    Calls in one round run seconds apart at most, so they share the machine's load; on a busy
+    machine this ratio is steadier than the ratio of the two medians.
+    """
+    ref = times[reference]
+    return {k: statistics.median(t / r for t, r in zip(v, ref)) for k, v in times.items()}
+
+
 def rows_with_ratios(benchmark: str, medians: dict[str, float], reference: str, unit: str,
-                     scale: float, notes: dict[str, str] | None = None) -> list[Row]:
-    """Rows for ``medians`` (seconds), scaled into ``unit``, with ratios to ``reference``."""
+                     scale: float, notes: dict[str, str] | None = None,
+                     ratios: dict[str, float] | None = None) -> list[Row]:
+    """Rows for ``medians`` (seconds), scaled into ``unit``, with ratios to ``reference``.
+
+    ``ratios`` (e.g. from :func:`paired_ratios`) replaces the default median / reference median.
+    """
     ref = medians[reference]
     rows = []
     for k, v in medians.items():
-        rows.append(Row(benchmark, k, v * scale, unit, None if k == reference else v / ref,
+        ratio = (ratios or {}).get(k, v / ref)
+        rows.append(Row(benchmark, k, v * scale, unit, None if k == reference else ratio,
                         reference, (notes or {}).get(k, "")))
     return rows
 
