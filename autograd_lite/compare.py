@@ -110,11 +110,19 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
     >>> print(compare_gradients(lambda z: cross_entropy(z, y),
     ...                         lambda z: cross_entropy(z, y, fused=False), z))
     """
+    for name, fn in (("f", f), ("g", g)):
+        if not callable(fn):
+            raise TypeError(f"compare_gradients: {name} must be callable, got "
+                            f"{type(fn).__name__}")
     if len(names) != 2:
         raise ValueError(f"compare_gradients: names must be two strings, got {names!r}")
     if repeat < 1:
         raise ValueError(f"compare_gradients: repeat must be at least 1, got {repeat}")
     arrays = [x.data if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
+    for i, a in enumerate(arrays):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"compare_gradients: input {i} must be numbers, got "
+                            f"{type(inputs[i]).__name__} with dtype {a.dtype}")
     diff = [a.dtype.kind == "f" for a in arrays]
     if not any(diff):
         raise ValueError("compare_gradients: no floating-point input to differentiate")
@@ -154,6 +162,9 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
         sides.append(Implementation(name, out.data, len(order), _graph_bytes(order, inputs_ids),
                                     fwd, bwd))
     a, b = sides
+    if a.value.shape != b.value.shape:
+        raise ValueError(f"compare_gradients: {a.name} returned shape {a.value.shape} but "
+                         f"{b.name} returned {b.value.shape}; they must compute the same thing")
     value_diff = _max(np.abs(a.value.astype(np.float64) - b.value.astype(np.float64)))
     grads = []
     for i, d in enumerate(diff):

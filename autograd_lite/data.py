@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -52,12 +53,11 @@ class DataLoader:
 
     def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, *,
                  shuffle: bool = False, drop_last: bool = False, seed: int | None = None) -> None:
-        self.X = np.asarray(X)
-        self.y = None if y is None else np.asarray(y)
+        self.X = _samples(X, "X")
+        self.y = None if y is None else _samples(y, "y")
         if self.y is not None and len(self.y) != len(self.X):
             raise ValueError(f"DataLoader: X has {len(self.X)} samples but y has {len(self.y)}")
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        _count("DataLoader", "batch_size", batch_size, 1)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -80,6 +80,27 @@ class DataLoader:
                 yield self.X[idx], self.y[idx]
 
 
+def _samples(a: Any, name: str) -> np.ndarray:
+    """An array of numbers with a first (sample) axis, else a clear error."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"DataLoader: {name} must be an array of numbers, got "
+                        f"{type(a).__name__} with dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise ValueError(f"DataLoader: {name} needs a first axis of samples, got a scalar")
+    return arr
+
+
+def _count(where: str, name: str, value: Any, least: int) -> int:
+    """An int ``>= least`` (a size or a count), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    if value < least:
+        raise ValueError(f"{where}: {name} must be >= {least}, got {value}")
+    return int(value)
+
+
 class Split(NamedTuple):
     """A dataset divided into training and test arrays."""
 
@@ -96,6 +117,11 @@ class Split(NamedTuple):
 def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
                      seed: int = 0) -> Split:
     """Shuffle with ``seed`` and hold out ``round(test_fraction · n)`` samples for testing."""
+    if not 0.0 <= test_fraction <= 1.0:
+        raise ValueError(f"train_test_split: test_fraction must be in [0, 1], got "
+                         f"{test_fraction!r}")
+    if len(X) != len(y):
+        raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
     n = len(X)
     order = np.random.default_rng(seed).permutation(n)
     n_test = round(test_fraction * n)
@@ -111,6 +137,7 @@ def make_moons(n: int = 1000, noise: float = 0.1, seed: int = 0,
     -------
     >>> X, y = make_moons(200, seed=0)     # X (200, 2), y (200,) int64
     """
+    _count("make_moons", "n", n, 0)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
     t = rng.uniform(0.0, np.pi, n)
@@ -131,7 +158,8 @@ def make_spirals(n_per_class: int = 300, k: int = 3, noise: float = 0.1, seed: i
     -------
     >>> X, y = make_spirals(100, k=3, seed=0)   # X (300, 2), y (300,) int64
     """
-    if k < 2:
+    _count("make_spirals", "n_per_class", n_per_class, 0)
+    if _count("make_spirals", "k", k, 0) < 2:
         raise ValueError(f"make_spirals: need k >= 2 classes, got {k}")
     rng = np.random.default_rng(seed)
     r = np.tile(np.linspace(0.0, 1.0, n_per_class), k)

@@ -19,13 +19,27 @@ class GradcheckError(AssertionError):
     """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numeric one."""
 
 
-def _prepare(inputs: Sequence[Any]) -> list:
-    """Float inputs become fresh float64 leaves that require grad; others pass through."""
+def _prepare(inputs: Sequence[Any], f: Any, eps: float, where: str) -> list:
+    """Float inputs become fresh float64 leaves that require grad; others (integer targets,
+    None) pass through. Non-numeric or non-finite inputs, a bad ``f`` or ``eps`` raise."""
+    if not callable(f):
+        raise TypeError(f"{where}: f must be callable, got {type(f).__name__}")
+    if not 0 < eps < np.inf:
+        raise ValueError(f"{where}: eps must be positive and finite, got {eps!r}")
     if isinstance(inputs, (Tensor, np.ndarray)):
         inputs = (inputs,)
     out = []
-    for x in inputs:
+    for i, x in enumerate(inputs):
+        if x is None:
+            out.append(x)
+            continue
         arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: input {i} must be numbers, got {type(x).__name__} with "
+                            f"dtype {arr.dtype}")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{where}: input {i} has non-finite values (NaN or inf); finite "
+                             "differences need finite inputs")
         if arr.dtype.kind == "f":
             out.append(Tensor(arr.astype(np.float64), requires_grad=True))
         else:
@@ -81,7 +95,7 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     >>> gradcheck(lambda x: (x * x).sum(axis=0), [np.random.randn(3, 2)])
     True
     """
-    xs = _prepare(inputs)
+    xs = _prepare(inputs, f, eps, "gradcheck")
     out = f(*xs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
@@ -127,7 +141,7 @@ def gradgradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 
     >>> gradgradcheck(lambda x: (x * x * x).sum(axis=0), [np.random.randn(3, 2)])
     True
     """
-    xs = _prepare(inputs)
+    xs = _prepare(inputs, f, eps, "gradgradcheck")
     out = f(*xs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradgradcheck: f must return a Tensor, got {type(out).__name__}")

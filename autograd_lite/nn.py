@@ -13,6 +13,8 @@ Checkpoints (:func:`save`, :func:`load`) are ``.npz`` files of plain numeric arr
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import os
 import tempfile
 import zipfile
@@ -146,6 +148,9 @@ class Module:
         Raises ``KeyError`` naming missing (or, with ``strict``, unexpected) keys and ``ValueError``
         naming the key whose shape or dtype differs; nothing is changed when a check fails.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state).__name__}")
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
@@ -213,6 +218,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
                  dtype: Any = np.float32, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
+        for size in (in_features, out_features):
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+                raise TypeError(f"Linear: in_features and out_features must be ints, got "
+                                f"{in_features!r} and {out_features!r}")
         if in_features < 1 or out_features < 1:
             raise ValueError(f"Linear: in_features and out_features must be positive, got "
                              f"{in_features} and {out_features}")
@@ -220,11 +229,23 @@ class Linear(Module):
         self.out_features = out_features
         r = _rng(rng)
         bound = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(r.uniform(-bound, bound, (in_features, out_features)), dtype=dtype)
+        try:
+            self.weight = Parameter(r.uniform(-bound, bound, (in_features, out_features)),
+                                    dtype=dtype)
+        except MemoryError as e:
+            raise MemoryError(f"Linear({in_features} → {out_features}): {e}") from None
         self.bias = (Parameter(r.uniform(-bound, bound, out_features), dtype=dtype) if bias
                      else None)
 
     def forward(self, x: Any) -> Tensor:
+        try:
+            x = _tensor(x)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Linear: {str(e).removeprefix('Tensor: ')}") from None
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features} → {self.out_features}): expected an input "
+                             f"whose last axis has {self.in_features} features, got shape "
+                             f"{x.shape}")
         y = x @ self.weight
         return y if self.bias is None else y + self.bias
 
@@ -301,6 +322,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a real number, got {type(p).__name__}")
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
         self.p = p
@@ -342,7 +365,10 @@ class MLP(Module):
                  *, dtype: Any = np.float32,
                  rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
-        sizes = [int(s) for s in sizes]
+        try:
+            sizes = [operator.index(s) for s in sizes]
+        except TypeError:
+            raise TypeError(f"MLP: sizes must be a list of ints, got {sizes!r:.60}") from None
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
         if isinstance(activation, str):
@@ -375,6 +401,9 @@ class MLP(Module):
 def _state(module_or_state: Module | Mapping[str, Any]) -> dict[str, np.ndarray]:
     if isinstance(module_or_state, Module):
         return module_or_state.state_dict()
+    if not isinstance(module_or_state, Mapping):
+        raise TypeError(f"save: expected a Module or a mapping of names to arrays, got "
+                        f"{type(module_or_state).__name__}")
     state = {}
     for k, v in module_or_state.items():
         arr = v.data if isinstance(v, Tensor) else np.asarray(v)

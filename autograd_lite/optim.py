@@ -8,20 +8,38 @@ array may be shared with other tensors, so it is never modified).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from .nn import Module
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+
+
+def _hyper(owner: str, name: str, value: Any, hi: float | None = None) -> float:
+    """A finite real hyperparameter ``>= 0`` (and ``< hi`` when given), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    if not (0.0 <= value < math.inf if hi is None else 0.0 <= value < hi):
+        bound = ">= 0 and finite" if hi is None else f"in [0, {hi:g})"
+        raise ValueError(f"{owner}: {name} must be {bound}, got {value}")
+    return float(value)
 
 
 class Optimizer:
     """Base class: holds the parameters and one state dict per parameter."""
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+        where = type(self).__name__
+        if isinstance(params, (Tensor, Module)) or not isinstance(params, Iterable):
+            raise TypeError(f"{where}: params must be an iterable of Tensors (e.g. "
+                            f"model.parameters()), got {type(params).__name__}")
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -29,9 +47,7 @@ class Optimizer:
             if not isinstance(p, Tensor) or not p.requires_grad or p.dtype.kind != "f":
                 raise TypeError(f"{type(self).__name__}: parameter {i} must be a floating-point "
                                 f"Tensor that requires grad, got {p!r:.60}")
-        if lr < 0:
-            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {lr}")
-        self.lr = lr
+        self.lr = _hyper(where, "lr", lr)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -66,10 +82,11 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(params, lr)
+        momentum = _hyper("SGD", "momentum", momentum)
         if nesterov and momentum <= 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
         self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.weight_decay = _hyper("SGD", "weight_decay", weight_decay)
         self.nesterov = nesterov
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:
@@ -104,12 +121,13 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
-        self.betas = (b1, b2)
-        self.eps = eps
-        self.weight_decay = weight_decay
+        where = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{where}: betas must be a pair of numbers, got {betas!r:.40}")
+        self.betas = (_hyper(where, "betas", betas[0], 1.0),
+                      _hyper(where, "betas", betas[1], 1.0))
+        self.eps = _hyper(where, "eps", eps)
+        self.weight_decay = _hyper(where, "weight_decay", weight_decay)
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:
         b1, b2 = self.betas

@@ -55,7 +55,10 @@ def _leaf(x: Any, where: str) -> Tensor:
     """
     if isinstance(x, Tensor) and x.requires_grad and _depth.value:
         return ops.reshape(x, shape=x.shape)
-    t = Tensor(x.data if isinstance(x, Tensor) else x)
+    try:
+        t = Tensor(x.data if isinstance(x, Tensor) else x)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{where}: {str(e).removeprefix('Tensor: ')}") from None
     if t.dtype.kind != "f":
         raise TypeError(f"{where}: can only differentiate with respect to floating-point "
                         f"inputs, got dtype {t.dtype} (convert it, e.g. x.astype(np.float64))")
@@ -86,7 +89,10 @@ def _output(y: Any, traced: bool) -> Any:
 def _argnums(argnums: Argnums, n: int, where: str) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
-        if not isinstance(a, int) or not -n <= a < n:
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got "
+                            f"{argnums!r:.40}")
+        if not -n <= a < n:
             raise ValueError(f"{where}: argnums {argnums!r} is out of range for f called with "
                              f"{n} positional argument(s)")
     nums = tuple(a % n for a in nums)
@@ -102,8 +108,11 @@ def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str
     The other positional ndarrays become constant Tensors (so ``f`` sees Tensors throughout);
     anything else (Tensors, numbers, keyword arguments) is passed as given.
     """
+    if not callable(f):
+        raise TypeError(f"{where}: f must be callable, got {type(f).__name__}")
     nums = _argnums(argnums, len(args), where)
-    args = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    args = [Tensor(a) if isinstance(a, np.ndarray) and i not in nums else a
+            for i, a in enumerate(args)]
     xs = []
     for a in nums:
         args[a] = _leaf(args[a], where)

@@ -21,7 +21,7 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,8 @@ _STYLE = {
 
 
 def _roots(root: Node | Sequence[Node]) -> list[Node]:
-    roots = [root] if isinstance(root, Node) else list(root)
+    iterable = isinstance(root, Iterable) and not isinstance(root, str)
+    roots = [root] if isinstance(root, Node) else list(root) if iterable else []
     if not roots or not all(isinstance(r, Node) for r in roots):
         raise TypeError(f"expected a Tensor or Scalar (or a list of them), got {root!r:.80}")
     return roots
@@ -334,6 +335,9 @@ def draw_side_by_side(drawings: dict[str, Node | Sequence[Node]], **kwargs: Any
     """
     import graphviz
 
+    if not isinstance(drawings, Mapping):
+        raise TypeError(f"draw_side_by_side: expected a dict of caption → graph root, got "
+                        f"{type(drawings).__name__}")
     outer = None
     for i, (caption, root) in enumerate(drawings.items()):
         d = draw_graph(root, id_prefix=f"g{i}_", **kwargs)
@@ -374,6 +378,9 @@ def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
     """
     import graphviz
 
+    if not isinstance(dot, graphviz.Digraph):
+        raise TypeError(f"save_graph: expected a drawing (graphviz.Digraph, from draw_graph), got "
+                        f"{type(dot).__name__}")
     path = os.fspath(path)
     fmt = (format or os.path.splitext(path)[1].lstrip(".") or "svg").lower()
     if fmt not in _FORMATS:

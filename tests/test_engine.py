@@ -111,6 +111,47 @@ def test_grad_mode_is_per_thread():
     assert seen["main"] is True
 
 
+def test_grad_mode_per_thread_while_both_threads_compute():
+    """One thread records and backpropagates while another computes under no_grad, in lockstep
+    (a barrier each round), so every operation of one overlaps the other's grad mode."""
+    rounds = 200
+    barrier = threading.Barrier(2, timeout=10)
+    errors: list[str] = []
+
+    def recording():
+        x = al.Tensor(np.linspace(-1, 1, 6), requires_grad=True)
+        for k in range(rounds):
+            barrier.wait()
+            x.grad = None
+            (al.tanh(x * 2) * x).sum().backward()
+            t = np.tanh(2 * x.data)
+            if not np.allclose(x.grad.data, t + 2 * x.data * (1 - t * t)):
+                errors.append(f"wrong gradient in round {k}")
+
+    def not_recording():
+        w = al.Tensor(np.ones(6), requires_grad=True)
+        with al.no_grad():
+            for k in range(rounds):
+                barrier.wait()
+                if (al.tanh(w * 2) * w).sum().requires_grad or al.is_grad_enabled():
+                    errors.append(f"recorded under no_grad in round {k}")
+
+    def run(f):
+        try:
+            f()
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(f"{f.__name__}: {type(e).__name__}: {e}")
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in (recording, not_recording)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors[:3]
+    assert al.is_grad_enabled()
+
+
 def test_detach_cuts_the_graph():
     x = al.Tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).detach()
