@@ -8,7 +8,15 @@ import numpy as np
 
 from . import data, functional, nn, ops, optim
 from .compare import compare_gradients
-from .engine import backward, enable_grad, is_grad_enabled, no_grad
+from .engine import (
+    AnomalyError,
+    backward,
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .scalar import Scalar, grads, scalars, values
 from .tensor import (
@@ -194,4 +202,5 @@ __all__ = [
     "Scalar", "grads", "scalars", "values",
     "compare_gradients", "cross_entropy",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
+    "AnomalyError", "detect_anomaly", "is_anomaly_enabled",
 ]

@@ -18,21 +18,28 @@ A node's protocol (all attributes have class-level defaults, so a leaf sets only
     the initial cotangent of a root (``grad`` given by the user, or ``None``).
 ``_wrap_grad(g)`` / ``_unwrap_grad(g)``
     convert between the raw cotangent and what hooks see.
+``_is_finite(g)`` / ``_describe_inputs()``
+    for anomaly mode: whether a cotangent is all finite; the inputs' shapes and dtypes as text.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
+    "AnomalyError",
     "Node",
     "backward",
     "cotangents",
+    "detect_anomaly",
     "enable_grad",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "toposort",
@@ -45,6 +52,7 @@ __all__ = [
 
 class _GradMode(threading.local):
     enabled: bool = True
+    anomaly: bool = False
 
 
 _mode = _GradMode()
@@ -82,6 +90,81 @@ def enable_grad() -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
+# Anomaly mode: also one flag per thread. Off, it costs one flag test per recorded op and per
+# backward; on, every op checks its output and records where the user created its node.
+
+
+class AnomalyError(FloatingPointError):
+    """Raised in anomaly mode by the first op whose output or gradient is not finite."""
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (in the current thread); see :func:`detect_anomaly`."""
+    return _mode.anomaly
+
+
+@contextmanager
+def _set_anomaly(flag: bool) -> Iterator[None]:
+    prev = _mode.anomaly
+    _mode.anomaly = flag
+    try:
+        yield
+    finally:
+        _mode.anomaly = prev
+
+
+def detect_anomaly(enabled: bool = True) -> Any:
+    """Context manager (and decorator) that finds where a NaN or infinity first appears.
+
+    While on (in the current thread), every operation on Tensors checks its result: the first op
+    whose output is not finite although its inputs were, or whose VJP sends a non-finite gradient
+    to an input, raises :class:`AnomalyError` (a ``FloatingPointError``) naming the op, its
+    inputs' shapes and dtypes and the line of your code that created the node. Slow (each node
+    records a short traceback); off by default, and free when off. Scalar graphs get the
+    backward check (op and inputs, no creation line).
+
+    Example
+    -------
+    >>> with detect_anomaly():
+    ...     y = (x.sqrt() * 2).sum()   # x has a 0: sqrt'(0) is infinite
+    ...     y.backward()               # AnomalyError: sqrt ... created at my.py:12
+    """
+    return _set_anomaly(bool(enabled))
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_CONTEXTLIB = os.path.dirname(contextmanager.__code__.co_filename) + os.sep + "contextlib.py"
+
+
+def creation_site(limit: int = 3) -> traceback.StackSummary:
+    """The innermost ``limit`` frames of the current stack outside autograd_lite (and
+    contextlib): where user code is calling in from."""
+    frames = [f for f in traceback.extract_stack()
+              if not f.filename.startswith(_PACKAGE) and f.filename != _CONTEXTLIB]
+    return traceback.StackSummary.from_list(frames[-limit:])
+
+
+def format_site(site: traceback.StackSummary | None) -> str:
+    """``file:line (function): source`` of the innermost frame of a creation site."""
+    if not site:
+        return ("an unknown line (the node was created outside detect_anomaly(); build the "
+                "graph inside it to record where)")
+    f = site[-1]
+    return f"{f.filename}:{f.lineno} (in {f.name}){': ' + f.line if f.line else ''}"
+
+
+def _check_cotangents(node: Node, cots: Any) -> None:
+    """Anomaly mode, backward: the first non-finite cotangent a node's VJP produced."""
+    for i, c in enumerate(cots):
+        if c is not None and not node._is_finite(c):
+            op = getattr(node._op, "name", "?")
+            raise AnomalyError(
+                f"detect_anomaly: the gradient that {op}'s VJP sends to its input {i} is not "
+                f"finite (inputs: {node._describe_inputs()}); the {op} node was created at "
+                f"{format_site(getattr(node, '_trace', None))}")
+
+
+# ---------------------------------------------------------------------------------------------
 # Nodes
 
 
@@ -111,7 +194,7 @@ class Node:
     grad: Any = None
     name: str | None = None
     _retains_grad: bool = False
-    _hooks: list | None = None
+    _hooks: list | None = None    # set (possibly empty) once hooks or retain_grad() are used
 
     @property
     def is_leaf(self) -> bool:
@@ -131,6 +214,8 @@ class Node:
         if not self.requires_grad:
             raise RuntimeError("retain_grad: this node does not require grad")
         self._retains_grad = True
+        if self._hooks is None:   # backward takes its rare path only where _hooks is set
+            self._hooks = []
 
     def register_hook(self, fn: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``fn(grad)`` when the gradient flowing into this node is complete.
@@ -168,6 +253,12 @@ class Node:
     def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
         return g
 
+    def _is_finite(self, g: Any) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _describe_inputs(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
 
 # ---------------------------------------------------------------------------------------------
 # Topological sort and the backward driver
@@ -183,25 +274,31 @@ def toposort(roots: Node | list[Node] | tuple[Node, ...], *, all_nodes: bool = F
     if isinstance(roots, Node):
         roots = (roots,)
     order: list = []
-    visited: set[int] = set()
+    emit = order.append
+    # Nodes are keys themselves: their hash is object identity (Tensor's ``==`` is elementwise,
+    # but a set compares identity first, and distinct live objects never share a hash).
+    visited: set = set()
+    seen = visited.add
     stack: list = list(reversed(roots))
     # Written for speed (it runs over every node of every backward): a node is pushed again
-    # under the _POST marker, below its parents, and is emitted when the marker pops.
+    # under the post marker, below its parents, and is emitted when the marker pops.
     push, pop = stack.append, stack.pop
+    post = _POST
     while stack:
         node = pop()
-        if node is _POST:
-            order.append(pop())
+        if node is post:
+            emit(pop())
             continue
-        k = id(node)
-        if k in visited:
+        if node in visited:
             continue
-        visited.add(k)
+        seen(node)
         push(node)
-        push(_POST)
-        for p in reversed(node._parents):
-            if (all_nodes or p.requires_grad) and id(p) not in visited:
-                push(p)
+        push(post)
+        parents = node._parents
+        if parents:
+            for p in reversed(parents):
+                if (all_nodes or p.requires_grad) and p not in visited:
+                    push(p)
     order.reverse()
     return order
 
@@ -223,47 +320,61 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
     Leaf gradients accumulate across calls; intermediate nodes keep none unless asked (via
     ``retain_grads`` or ``node.retain_grad()``). The graph is left intact.
 
-    ``_into`` (used by :func:`cotangents`): a dict ``{id(node): None}`` filled with those nodes'
+    ``_into`` (used by :func:`cotangents`): a dict ``{node: None}`` filled with those nodes'
     cotangents instead of writing ``.grad`` anywhere.
     """
     if not root.requires_grad:
         raise RuntimeError("backward: the root does not require grad (no input that requires "
                            "grad reaches it, or it was computed under no_grad)")
     order = toposort(root)
-    grads: dict[int, Any] = {id(root): root._seed(grad, create_graph)}
-    pop = grads.pop   # hot loop (once per node): a local bound method
+    # Cotangents, keyed by node (see toposort), each popped when its node is reached.
+    grads: dict = {root: root._seed(grad, create_graph)}
+    pop, get = grads.pop, grads.get   # hot loop (once per node): local bound methods
+    every = retain_grads or _into is not None   # visit every node (store or collect)
+    anomaly = _mode.anomaly
     prev_mode = _mode.enabled   # as _set_grad_enabled, without a generator's cost per call
     _mode.enabled = create_graph
     try:
         for node in order:
-            g = pop(id(node), None)
+            g = pop(node, None)
             if g is None:
                 continue
-            if node._hooks:
-                for fn in list(node._hooks):
-                    new = fn(node._wrap_grad(g))
-                    if new is not None:
-                        g = node._unwrap_grad(new, create_graph)
             parents = node._parents
-            if _into is not None:         # cotangents(): collect, leave every .grad alone
-                if id(node) in _into:
-                    _into[id(node)] = g
+            # The rare cases (a leaf, hooks or retain_grad(), retain_grads=, cotangents()) in
+            # one test: _hooks is None unless the node has hooks or retains its gradient.
+            if every or not parents or node._hooks is not None:
+                g = _visit(node, g, create_graph, retain_grads, _into)
                 if not parents:
                     continue
-            elif not parents:
-                if node.requires_grad:
-                    node._store_grad(g, create_graph)
-                continue
-            elif retain_grads or node._retains_grad:
-                node._store_grad(g, create_graph)
             cots = node._vjp(g, create_graph)
-            for p, c in zip(parents, cots):
-                if c is None:
-                    continue
-                k = id(p)
-                grads[k] = grads[k] + c if k in grads else c
+            if anomaly:
+                _check_cotangents(node, cots)
+            i = 0
+            for c in cots:   # (a counter costs less than zip(parents, cots) here)
+                if c is not None:
+                    p = parents[i]
+                    prev = get(p)
+                    grads[p] = c if prev is None else prev + c
+                i += 1
     finally:
         _mode.enabled = prev_mode
+
+
+def _visit(node: Node, g: Any, create_graph: bool, retain_grads: bool,
+           into: dict | None) -> Any:
+    """Run ``node``'s hooks on its complete cotangent ``g``, then store it (a leaf, a retained
+    intermediate) or collect it (``cotangents``); the cotangent after the hooks."""
+    if node._hooks:
+        for fn in list(node._hooks):
+            new = fn(node._wrap_grad(g))
+            if new is not None:
+                g = node._unwrap_grad(new, create_graph)
+    if into is not None:          # cotangents(): collect, leave every .grad alone
+        if node in into:
+            into[node] = g
+    elif not node._parents or retain_grads or node._retains_grad:
+        node._store_grad(g, create_graph)
+    return g
 
 
 def cotangents(root: Node, inputs: list | tuple, grad: Any = None, *,
@@ -278,7 +389,7 @@ def cotangents(root: Node, inputs: list | tuple, grad: Any = None, *,
     -------
     >>> (gx,) = cotangents((x * x).sum(), [x])      # 2x; x.grad is untouched
     """
-    into: dict[int, Any] = dict.fromkeys(map(id, inputs))
+    into: dict = dict.fromkeys(inputs)   # keyed by node (identity), as in backward
     if root.requires_grad:
         backward(root, grad, create_graph=create_graph, _into=into)
-    return [into[id(x)] for x in inputs]
+    return [into[x] for x in inputs]

@@ -3,6 +3,7 @@ cross-entropy) and the fused cross-entropy primitive with its closed-form VJP.""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -13,8 +14,14 @@ from .tensor import Tensor, as_tensor
 __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "naive_cross_entropy"]
 
 
-def _float(x: Any, name: str) -> Tensor:
-    t = as_tensor(x)
+def _float(x: Any, name: str, axis: Any = None) -> Tensor:
+    """``x`` as a floating-point Tensor (and ``axis`` checked against it), else a clear error."""
+    try:
+        t = as_tensor(x)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{name}: {str(e).removeprefix('Tensor: ')}") from None
+    if axis is not None and t.ndim:   # a 0-d input takes axis 0 or -1, as in PyTorch
+        ops.normalize_axes(axis, t.ndim, name)
     if t.dtype.kind != "f":
         raise TypeError(f"{name}: expected floating-point input, got dtype {t.dtype}")
     return t
@@ -27,12 +34,12 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
     -------
     >>> logsumexp(Tensor([1000.0, 1000.0]))   # 1000 + log 2, no overflow
     """
-    return ops.logsumexp(_float(x, "logsumexp"), axis=axis, keepdims=keepdims)
+    return ops.logsumexp(_float(x, "logsumexp", axis), axis=axis, keepdims=keepdims)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``x − logsumexp(x)`` along ``axis``: log-probabilities, stable for any logits."""
-    x = _float(x, "log_softmax")
+    x = _float(x, "log_softmax", axis)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
@@ -43,7 +50,7 @@ def softmax(x: Any, axis: int = -1, *, naive: bool = False) -> Tensor:
     overflowing). ``naive=True`` skips that step on purpose, to show the overflow:
     ``softmax([1000, 2000, 3000], naive=True)`` is NaN, the stable one ``[0, 0, 1]``.
     """
-    x = _float(x, "softmax")
+    x = _float(x, "softmax", axis)
     if not naive:
         x = x - x.max(axis=axis, keepdims=True).detach()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -142,10 +149,10 @@ def _upstream(g: Any, shape: tuple, axis: int, reduction: str, inv_denom: float)
 
 def _along(index: np.ndarray, axis: int) -> tuple:
     """An index tuple picking ``index`` (class axis kept, length 1) along ``axis`` at every
-    position, as ``take_along_axis`` does."""
-    grids = list(np.indices(index.shape, sparse=True))
-    grids[axis] = index
-    return tuple(grids)
+    position, as ``take_along_axis`` does (an ``arange`` grid per other axis)."""
+    nd = index.ndim
+    return tuple(index if i == axis else np.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1))
+                 for i, n in enumerate(index.shape))
 
 
 def _dense(y: _Target, shape: tuple, dtype: np.dtype) -> Any:
@@ -159,15 +166,26 @@ def _dense(y: _Target, shape: tuple, dtype: np.dtype) -> Any:
     return dense
 
 
-class _Saved(NamedTuple):
-    """What the fused cross-entropy keeps for its VJP: the softmax, unnormalised (softmax(z) =
-    exp / sumexp; the VJP divides, saving the forward a full pass)."""
+class _Softmax(NamedTuple):
+    """The softmax, unnormalised (softmax(z) = exp / sumexp; the VJP divides, saving the forward
+    a full pass)."""
 
     exp: np.ndarray          # exp(z − max)
     sumexp: np.ndarray       # its sum along the class axis (kept, length 1)
 
     def __repr__(self) -> str:
         return f"exp(z − max){tuple(self.exp.shape)} {self.exp.dtype}"
+
+
+class _Saved(_Softmax):
+    """What the fused cross-entropy keeps for its VJP: the unnormalised softmax (iterating gives
+    its two arrays) and, as ``.target``, the target as processed by the forward, so the VJP does
+    not redo that work."""
+
+    def __new__(cls, exp: np.ndarray, sumexp: np.ndarray, target: _Target) -> _Saved:
+        self = super().__new__(cls, exp, sumexp)
+        self.target = target
+        return self
 
 
 def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
@@ -192,17 +210,19 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
         loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - y.mask * (logp * y.spread).sum(axis=axis, keepdims=True)
-    return _reduce(loss, reduction, axis, y.inv_denom), _Saved(e, sumexp)
+    return _reduce(loss, reduction, axis, y.inv_denom), _Saved(e, sumexp, y)
 
 
 def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,
                    **params: Any) -> Any:
     """``(softmax(z)·τ − Y)·scale``, in place on a fresh array; under ``create_graph`` (Tensor
     inputs) the same formula with the softmax recomputed differentiably."""
-    y = _target(target, z.shape, z.dtype, axis=axis, **params)
-    s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
-    if isinstance(z, Tensor):
+    if isinstance(z, Tensor):      # create_graph: Y as a Tensor when the target requires grad
+        y = _target(target, z.shape, z.dtype, axis=axis, **params)
+        s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
         return (softmax(z, axis=axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
+    y = saved.target               # processed once, by the forward
+    s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
     dz = saved.exp * (s * y.tau / saved.sumexp)               # softmax(z)·τ·scale
     if y.dense is not None:
         dz -= s * y.dense
@@ -234,25 +254,43 @@ _cross_entropy = ops.Op(
         "(probability targets only) is −g ⊙ (1 − ε)·w ⊙ log P.")
 
 
+def _float_or_int(x: Any, name: str) -> Tensor:
+    try:
+        return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    except TypeError as e:
+        raise TypeError(f"{name}: logits: {str(e).removeprefix('Tensor: ')}") from None
+
+
 def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: Any,
               reduction: str, label_smoothing: float) -> tuple[Tensor, Any, int, Any]:
     """Validate and normalise the arguments of :func:`cross_entropy` (clear errors up front)."""
     name = "cross_entropy"
-    z = logits if isinstance(logits, Tensor) else Tensor(np.asarray(logits))
+    z = _float_or_int(logits, name)
     if z.dtype.kind != "f":
         raise TypeError(f"{name}: logits must be floating point, got dtype {z.dtype} "
                         "(convert them with .astype(np.float32) or np.float64)")
     if z.ndim == 0:
         raise ValueError(f"{name}: logits need a class axis, got a scalar")
-    axis = ops.normalize_axes(axis, z.ndim)[0]
+    axis = z.ndim - 1 if type(axis) is int and axis == -1 else (   # the default, quickly
+        ops.normalize_axes(axis, z.ndim, name)[0])
     n_classes = z.shape[axis]
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: unknown reduction {reduction!r}; expected one of "
                          f"{', '.join(map(repr, REDUCTIONS))}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"{name}: label_smoothing must be a real number, got "
+                        f"{type(label_smoothing).__name__}")
+    if ignore_index is not None and (isinstance(ignore_index, bool)
+                                     or not isinstance(ignore_index, numbers.Integral)):
+        raise TypeError(f"{name}: ignore_index must be an int or None, got {ignore_index!r:.20}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
     if weight is not None:
         weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        if weight.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: weight must be numbers, got dtype {weight.dtype}")
+        if not np.all(np.isfinite(weight)):
+            raise ValueError(f"{name}: weight must be finite, got {weight}")
         if weight.shape != (n_classes,):
             raise ValueError(f"{name}: weight has shape {weight.shape}, expected ({n_classes},) "
                              f"(one per class of logits {z.shape}, class axis {axis})")
@@ -261,10 +299,15 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
     tdata = t.data if isinstance(t, Tensor) else t
     index_shape = z.shape[:axis] + z.shape[axis + 1:]
     if tdata.dtype.kind in "iu" and tdata.shape == index_shape:
-        bad = (tdata < 0) | (tdata >= n_classes)
-        if ignore_index is not None:
-            bad &= tdata != ignore_index
-        if bad.any():
+        # One pass in the common case: read as unsigned, a valid class index is below C (a
+        # negative one wraps to a huge number); only then look for the culprit.
+        if (tdata.view(tdata.dtype.str.replace("i", "u")) >= n_classes).any():
+            bad = (tdata < 0) | (tdata >= n_classes)
+            if ignore_index is not None:
+                bad &= tdata != ignore_index
+        else:
+            bad = None
+        if bad is not None and bad.any():
             pos = tuple(int(i) for i in np.argwhere(bad)[0])
             raise IndexError(f"{name}: target{list(pos)} = {tdata[pos]} is not a class index in "
                              f"[0, {n_classes}) (logits {z.shape}, class axis {axis}"

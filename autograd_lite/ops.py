@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _mode
+from .engine import AnomalyError, _mode, creation_site, format_site
 
 __all__ = ["Op", "OPS", "unbroadcast", "normalize_axes"]
 
@@ -107,6 +107,8 @@ class Op:
             t._op = self
             t._params = params
             t.requires_grad = True
+        if _mode.anomaly:
+            _anomaly_forward(self, t, datas)
         return t
 
 
@@ -171,6 +173,20 @@ def error_kind(e: Exception) -> type:
     return type(e)
 
 
+def _anomaly_forward(op: Op, t: Tensor, datas: list) -> None:
+    """Anomaly mode, forward: note where the node was created; raise if ``op`` turned finite
+    inputs into a NaN or an infinity."""
+    site = creation_site()
+    if t._parents:
+        t._trace = site
+    out = t.data
+    if out.dtype.kind == "f" and not np.isfinite(out).all() and all(
+            np.isfinite(d).all() for d in datas if d.dtype.kind == "f"):
+        what = "NaN" if np.isnan(out).any() else "an infinity"
+        raise AnomalyError(f"detect_anomaly: {op.name} returned {what} from finite inputs "
+                           f"({_describe(datas)}) at {format_site(site)}")
+
+
 def _op_error(op: Op, datas: list, params: dict, e: Exception) -> Exception:
     if op.check is not None:
         try:
@@ -192,11 +208,12 @@ def unbroadcast(g: Any, shape: tuple) -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and gshape[lead + i] != 1)
+    axes = tuple(range(lead))
+    if 1 in shape:   # (the common case, a bias, has none: skip the scan)
+        axes += tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     if axes:
         g = g.sum(axis=axes)
-    return g.reshape(shape)
+    return g if g.shape == shape else g.reshape(shape)
 
 
 def normalize_axes(axis: Any, ndim: int, where: str = "") -> tuple[int, ...]:
@@ -208,7 +225,11 @@ def normalize_axes(axis: Any, ndim: int, where: str = "") -> tuple[int, ...]:
     out = []
     prefix = f"{where}: " if where else ""
     for a in axes:
-        a = operator.index(a)
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise TypeError(f"{prefix}axis must be None, an int or a tuple of ints, got "
+                            f"{axis!r:.40}") from None
         if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(f"{prefix}axis {a} is out of range for an array with {ndim} "
                              "dimensions")
@@ -225,7 +246,7 @@ def _data(x: Any) -> Any:
 
 def _kept(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """Reshape a reduction's cotangent so it broadcasts against the input (keepdims form)."""
-    if keepdims or axis is None and not shape:
+    if keepdims or not shape:   # a 0-d input reduces to 0-d whatever the axis (0 or -1)
         return g
     axes = normalize_axes(axis, len(shape))
     return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
@@ -248,22 +269,22 @@ def _binary(name: str, symbol: str, forward: Callable, vjps: tuple, rules: tuple
 # ---------------------------------------------------------------------------------------------
 # Elementwise arithmetic
 
-add = _binary("add", "+", np.add,
+add = _binary("add", "+", operator.add,
               (lambda g, out, x, y: g,
                lambda g, out, x, y: g),
               ("g", "g"))
 
-sub = _binary("sub", "-", np.subtract,
+sub = _binary("sub", "-", operator.sub,
               (lambda g, out, x, y: g,
                lambda g, out, x, y: -g),
               ("g", "−g"))
 
-mul = _binary("mul", "*", np.multiply,
+mul = _binary("mul", "*", operator.mul,
               (lambda g, out, x, y: g * y,
                lambda g, out, x, y: g * x),
               ("g ⊙ y", "g ⊙ x"))
 
-div = _binary("div", "/", np.divide,
+div = _binary("div", "/", operator.truediv,
               (lambda g, out, x, y: g / y,
                lambda g, out, x, y: -g * out / y),
               ("g / y", "−g ⊙ x / y²"))
@@ -273,7 +294,7 @@ pow = _binary("pow", "**", np.power,  # noqa: A001 - the op is called pow
                lambda g, out, x, y: g * out * log(x)),
               ("g ⊙ y ⊙ x^(y−1)", "g ⊙ x^y ⊙ log x"))
 
-neg = Op("neg", np.negative, (lambda g, out, x: -g,), rules=("−g",))
+neg = Op("neg", operator.neg, (lambda g, out, x: -g,), rules=("−g",))
 
 # ---------------------------------------------------------------------------------------------
 # Elementwise functions

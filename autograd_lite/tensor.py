@@ -110,13 +110,16 @@ class Tensor(Node):
             xs = [p.data for p in parents]
             out = self.data
         vjps = op.vjps
+        variadic = op.variadic
         # Hot path (once per node per backward): fill a preallocated list, skip the ** call
         # when there are no params, and compare dtypes by identity before equality.
         cots: list = [None] * len(parents)
-        for i, p in enumerate(parents):
+        i = -1
+        for p in parents:
+            i += 1
             if not p.requires_grad:
                 continue
-            if op.variadic:
+            if variadic:
                 c = vjps(g, out, *xs, argnum=i, **params)
             else:
                 f = vjps[i]
@@ -167,6 +170,12 @@ class Tensor(Node):
 
     def _wrap_grad(self, g: Any) -> Tensor:
         return g if isinstance(g, Tensor) else Tensor._node(np.asarray(g), (), None, None)
+
+    def _is_finite(self, g: Any) -> bool:
+        return bool(np.isfinite(g.data if isinstance(g, Tensor) else g).all())
+
+    def _describe_inputs(self) -> str:
+        return ", ".join(f"{p.shape} {p.dtype}" for p in self._parents)
 
     def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
         arr = g.data if isinstance(g, Tensor) else np.asarray(g)

@@ -259,3 +259,34 @@ def test_cotangents_are_released_after_use():
     gc.collect()
     assert all(r() is None for r in refs)
     del y
+
+
+def test_nodes_are_dict_keys_by_identity_never_by_elementwise_eq(monkeypatch):
+    # toposort and backward key their sets/dicts by the nodes themselves: Tensor's == is
+    # elementwise (it returns a Tensor), so it must never be called there.
+    def boom(self, other):
+        raise AssertionError("Tensor.__eq__ called by the engine")
+
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * 2, x * 2                      # equal values, distinct nodes
+    y = (a * b + a).sum()
+    monkeypatch.setattr(al.Tensor, "__eq__", boom)
+    order = toposort(y)
+    assert len(order) == len({id(n) for n in order})
+    y.backward(retain_grads=True)
+    (gx,) = al.engine.cotangents(y, [x])
+    np.testing.assert_allclose(x.grad.data, 8 * x.data + 2)
+    np.testing.assert_allclose(gx.data, x.grad.data)
+
+
+def test_retain_grad_and_hooks_still_run_on_the_fast_path():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    k = h * h
+    k.retain_grad()
+    seen = []
+    h.register_hook(lambda g: seen.append(g.data.copy()))
+    k.sum().backward()
+    np.testing.assert_allclose(k.grad.data, [1.0, 1.0])
+    assert h.grad is None                    # not retained: only k asked
+    np.testing.assert_allclose(seen[0], 2 * h.data)
