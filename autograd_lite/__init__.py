@@ -84,7 +84,7 @@ def minimum(x: Any, y: Any) -> Tensor:
 
 def where(cond: Any, x: Any, y: Any) -> Tensor:
     """``x`` where ``cond`` is true, else ``y`` (the condition carries no gradient)."""
-    c = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    c = np.asarray(cond._data if isinstance(cond, Tensor) else cond)
     if c.dtype.kind not in "biuf":
         raise TypeError(f"where: the condition must be boolean (or numbers), got dtype {c.dtype}")
     return ops.where(_t(x, "where"), _operand(y, "where"), cond=c.astype(bool, copy=False))

@@ -118,7 +118,7 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
         raise ValueError(f"compare_gradients: names must be two strings, got {names!r}")
     if repeat < 1:
         raise ValueError(f"compare_gradients: repeat must be at least 1, got {repeat}")
-    arrays = [x.data if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
+    arrays = [x._data if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
     for i, a in enumerate(arrays):
         if a.dtype.kind not in "biuf":
             raise TypeError(f"compare_gradients: input {i} must be numbers, got "
@@ -159,7 +159,7 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
         fwd = statistics.median(t for t, _ in times[name])
         bwd = statistics.median(t for _, t in times[name])
         order = toposort(out, all_nodes=True)
-        sides.append(Implementation(name, out.data, len(order), _graph_bytes(order, inputs_ids),
+        sides.append(Implementation(name, out._data, len(order), _graph_bytes(order, inputs_ids),
                                     fwd, bwd))
     a, b = sides
     if a.value.shape != b.value.shape:
@@ -179,7 +179,7 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
 
 
 def _grad(leaf: Tensor) -> np.ndarray:
-    return np.zeros(leaf.shape, leaf.dtype) if leaf.grad is None else leaf.grad.data
+    return np.zeros(leaf.shape, leaf.dtype) if leaf.grad is None else leaf.grad._data
 
 
 def _max(x: np.ndarray) -> float:
@@ -219,7 +219,7 @@ def _graph_bytes(order: list, exclude: set[int]) -> int:
     """Bytes of the distinct buffers held by the graph's nodes (values and params)."""
     buffers: dict[int, int] = {}
     for node in order:
-        for a in (node.data, *_arrays(getattr(node, "_params", None))):
+        for a in (node._data, *_arrays(getattr(node, "_params", None))):
             base = _owner(a)
             if id(base) not in exclude:
                 buffers[id(base)] = base.nbytes

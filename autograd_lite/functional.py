@@ -100,7 +100,7 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
     wc = None if weight is None else weight.reshape([-1 if i == axis else 1
                                                      for i in range(len(shape))])
     if isinstance(target, Tensor) and not target.requires_grad:
-        target = target.data
+        target = target._data
     if target.dtype.kind == "f":           # probabilities (a Tensor if they require grad)
         y = target if eps == 0 else target * (1 - eps) + eps / n_classes
         if wc is not None:
@@ -286,7 +286,7 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
     if weight is not None:
-        weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        weight = np.asarray(weight._data if isinstance(weight, Tensor) else weight)
         if weight.dtype.kind not in "biuf":
             raise TypeError(f"{name}: weight must be numbers, got dtype {weight.dtype}")
         if not np.all(np.isfinite(weight)):
@@ -296,7 +296,7 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
                              f"(one per class of logits {z.shape}, class axis {axis})")
         weight = weight.astype(z.dtype, copy=False)
     t = target if isinstance(target, Tensor) else np.asarray(target)
-    tdata = t.data if isinstance(t, Tensor) else t
+    tdata = t._data if isinstance(t, Tensor) else t
     index_shape = z.shape[:axis] + z.shape[axis + 1:]
     if tdata.dtype.kind in "iu" and tdata.shape == index_shape:
         # One pass in the common case: read as unsigned, a valid class index is below C (a
@@ -324,7 +324,8 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
             raise ValueError(f"{name}: target probabilities must be finite and non-negative; "
                              f"target{list(pos)} = {tdata[pos]}")
         if isinstance(t, Tensor):
-            return z, t.astype(z.dtype) if t.requires_grad else t.data.astype(z.dtype), axis, weight
+            y = t.astype(z.dtype) if t.requires_grad else t._data.astype(z.dtype)
+            return z, y, axis, weight
         return z, tdata.astype(z.dtype, copy=False), axis, weight
     raise ValueError(f"{name}: target of shape {tdata.shape} and dtype {tdata.dtype} fits neither "
                      f"form for logits {z.shape} (class axis {axis}): class indices need an "

@@ -33,7 +33,7 @@ def _prepare(inputs: Sequence[Any], f: Any, eps: float, where: str) -> list:
         if x is None:
             out.append(x)
             continue
-        arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+        arr = x._data if isinstance(x, Tensor) else np.asarray(x)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{where}: input {i} must be numbers, got {type(x).__name__} with "
                             f"dtype {arr.dtype}")
@@ -50,7 +50,7 @@ def _prepare(inputs: Sequence[Any], f: Any, eps: float, where: str) -> list:
 def _scalar_of(f: Callable, xs: list, u: np.ndarray) -> float:
     with no_grad():
         y = f(*xs)
-    return float(np.sum(u * np.asarray(y.data if isinstance(y, Tensor) else y)))
+    return float(np.sum(u * np.asarray(y._data if isinstance(y, Tensor) else y)))
 
 
 def numerical_vjp(f: Callable, xs: list, u: np.ndarray, eps: float) -> list:
@@ -60,7 +60,7 @@ def numerical_vjp(f: Callable, xs: list, u: np.ndarray, eps: float) -> list:
         if not (isinstance(x, Tensor) and x.requires_grad):
             result.append(None)
             continue
-        flat = x.data.reshape(-1)
+        flat = x._data.reshape(-1)
         num = np.zeros(flat.shape)
         for k in range(flat.size):
             orig = flat[k]
@@ -107,7 +107,7 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     else:
         out.backward(u)
         analytic = [None if not (isinstance(x, Tensor) and x.requires_grad) else
-                    (np.zeros(x.shape) if x.grad is None else x.grad.data) for x in xs]
+                    (np.zeros(x.shape) if x.grad is None else x.grad._data) for x in xs]
     numeric = numerical_vjp(f, xs, u, eps)
     for i, (a, n) in enumerate(zip(analytic, numeric)):
         if a is None:

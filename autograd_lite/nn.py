@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _touch
 
 __all__ = [
     "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
@@ -140,7 +140,7 @@ class Module:
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """Parameter path → a copy of its array (a snapshot: later training does not change it)."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: p._data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> Module:
         """Copy arrays from ``state`` into the parameters, checking names, shapes and dtypes.
@@ -161,7 +161,7 @@ class Module:
         arrays = {}
         for k, p in params.items():
             v = state[k]
-            v = v.data if isinstance(v, Tensor) else np.asarray(v)
+            v = v._data if isinstance(v, Tensor) else np.asarray(v)
             if v.shape != p.shape:
                 raise ValueError(f"load_state_dict: {where}: key {k!r} has shape {v.shape}, the "
                                  f"parameter has shape {p.shape}")
@@ -170,7 +170,8 @@ class Module:
                                  f"parameter has dtype {p.dtype}")
             arrays[k] = v
         for k, p in params.items():
-            np.copyto(p.data, arrays[k])
+            np.copyto(p._data, arrays[k])
+            _touch(p)
         return self
 
     # -- repr ------------------------------------------------------------------------------
@@ -406,7 +407,7 @@ def _state(module_or_state: Module | Mapping[str, Any]) -> dict[str, np.ndarray]
                         f"{type(module_or_state).__name__}")
     state = {}
     for k, v in module_or_state.items():
-        arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+        arr = v._data if isinstance(v, Tensor) else np.asarray(v)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"save: key {k!r} holds dtype {arr.dtype}; checkpoints store only "
                             "numeric arrays")

@@ -52,7 +52,8 @@ class Op:
         a fused op's softmax) is kept with the node's params and reaches every VJP as ``saved=``.
     """
 
-    __slots__ = ("name", "forward", "vjps", "rules", "check", "variadic", "doc", "saves")
+    __slots__ = ("name", "forward", "vjps", "rules", "check", "variadic", "doc", "saves",
+                 "reads_values")
 
     def __init__(self, name: str, forward: Callable, vjps: Any, *, rules: Sequence[str],
                  check: Callable | None = None, variadic: bool = False, doc: str = "",
@@ -65,6 +66,7 @@ class Op:
         self.variadic = variadic
         self.doc = doc or f"{name}: " + "; ".join(rules)
         self.saves = saves
+        self.reads_values = True   # whether a VJP reads input/output values (see the table's end)
         OPS[name] = self
 
     def __repr__(self) -> str:
@@ -75,7 +77,7 @@ class Op:
         ref = None
         for a in args:
             if isinstance(a, Tensor):
-                ref = a.data.dtype
+                ref = a._data.dtype
                 break
         else:  # only arrays: plain NumPy (the path VJPs take in an ordinary backward)
             out = self.forward(*args, **params)
@@ -90,7 +92,7 @@ class Op:
             else:
                 a = _constant(a, ref)
             xs.append(a)
-            datas.append(a.data)
+            datas.append(a._data)
         try:
             out = self.forward(*datas, **params) if params else self.forward(*datas)
         except (ValueError, TypeError, IndexError) as e:
@@ -101,12 +103,13 @@ class Op:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _new(Tensor)
-        t.data = out
+        t._data = out
         if record and _mode.enabled:
             t._parents = tuple(xs)
             t._op = self
             t._params = params
             t.requires_grad = True
+            t._born = _WRITES[0]
         if _mode.anomaly:
             _anomaly_forward(self, t, datas)
         return t
@@ -137,7 +140,7 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
     else:
         arr = _as_data(a)
     t = _new(Tensor)
-    t.data = arr
+    t._data = arr
     return t
 
 
@@ -151,7 +154,7 @@ def _number(a: float, ref: np.dtype) -> np.ndarray:
 
 
 def _as_data(a: Any) -> np.ndarray:
-    if isinstance(a, np.ndarray):
+    if type(a) is np.ndarray:
         return a
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
@@ -179,7 +182,7 @@ def _anomaly_forward(op: Op, t: Tensor, datas: list) -> None:
     site = creation_site()
     if t._parents:
         t._trace = site
-    out = t.data
+    out = t._data
     if out.dtype.kind == "f" and not np.isfinite(out).all() and all(
             np.isfinite(d).all() for d in datas if d.dtype.kind == "f"):
         what = "NaN" if np.isnan(out).any() else "an infinity"
@@ -241,7 +244,7 @@ def normalize_axes(axis: Any, ndim: int, where: str = "") -> tuple[int, ...]:
 
 def _data(x: Any) -> Any:
     """The array behind ``x`` (constants such as masks never carry gradient)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _kept(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
@@ -540,4 +543,10 @@ concatenate = Op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
                  variadic=True)
 
 
-from .tensor import Tensor  # noqa: E402  (Tensor's methods call back into this module)
+# Ops whose VJPs use only shapes and params, never input or output values: writing into their
+# inputs after recording cannot corrupt their gradients, so backward does not check them.
+for _name in ("add", "sub", "neg", "where", "astype", "sum", "reshape", "transpose",
+              "broadcast_to", "getitem", "scatter_add", "concatenate"):
+    OPS[_name].reads_values = False
+
+from .tensor import _WRITES, Tensor  # noqa: E402  (Tensor's methods call back into this module)

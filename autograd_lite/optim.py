@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .nn import Module
-from .tensor import Tensor
+from .tensor import Tensor, _touch
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
@@ -59,7 +59,8 @@ class Optimizer:
         """Update every parameter that has a gradient."""
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
-                self._update(p.data, p.grad.data, state)
+                self._update(p._data, p.grad._data, state)
+                _touch(p)   # graphs recorded before this step must not backpropagate
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ ArrayLike = Any
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     """Python numbers and integer lists become float64; ndarrays keep their dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         try:
             arr = np.asarray(data, dtype=dtype)
@@ -72,13 +73,13 @@ class Tensor(Node):
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Tensor: name must be a string, got {type(name).__name__}")
         if requires_grad:
-            if self.data.dtype.kind != "f":
+            if self._data.dtype.kind != "f":
                 raise TypeError(f"Tensor: only floating-point tensors can require grad, got "
-                                f"dtype {self.data.dtype} (pass dtype=np.float64 or float data)")
+                                f"dtype {self._data.dtype} (pass dtype=np.float64 or float data)")
             self.requires_grad = True
         if name is not None:
             self.name = name
@@ -87,7 +88,7 @@ class Tensor(Node):
     def _node(cls, data: np.ndarray, parents: tuple, op: Any, params: dict | None) -> Tensor:
         """A Tensor made by an op (no checks: the op guarantees ``data`` is an ndarray)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         if parents:
             t._parents = parents
             t._op = op
@@ -97,9 +98,52 @@ class Tensor(Node):
 
     _op: Any = None
     _params: dict | None = None
+    _born: int = 0       # _WRITES[0] when the op recorded this node
+    _written: int = 0    # _WRITES[0] just after the last tracked in-place write of .data
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values as an ``ndarray`` (a view of them, not a copy).
+
+        Writes through it (``t.data[...] = v``, ``t.data -= lr * g``) change the tensor and are
+        tracked: a graph that saved this tensor for its backward pass then refuses to run
+        backward (the gradient would be computed from the new values), as PyTorch's version
+        counter does. Assigning ``t.data = array`` replaces the values and is tracked too.
+        """
+        view = self.__dict__.get("_view")
+        if view is None or view.base is not self._data:
+            view = self._data.view(_Tracked)
+            view._owner = weakref.ref(self)      # weak: no reference cycle tensor ⇄ view
+            self._view = view
+        return view
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        self._data = _to_array(value, None)
+        _touch(self)
 
     # -- engine protocol -------------------------------------------------------------------
+    def _check_unmodified(self) -> None:
+        """Raise if an array this node's VJP reads was written in place after it was recorded."""
+        op = self._op
+        if not op.reads_values:
+            return
+        born = self._born
+        for i, p in enumerate(self._parents):
+            if p._written > born:
+                what = f"input {i} of {op.name} ({_describe(p)})"
+                break
+        else:
+            if self._written <= born:
+                return
+            what = f"the output of {op.name} ({_describe(self)})"
+        raise RuntimeError(f"backward: {what} was modified in place after {op.name} recorded it, "
+                           f"so its gradient would be computed from the new values. Run the "
+                           f"forward pass again after modifying it (or modify a copy).")
+
     def _vjp(self, g: Any, create_graph: bool) -> list:
+        if self._born != _WRITES[0]:   # something was written since this node was recorded
+            self._check_unmodified()
         op = self._op
         parents = self._parents
         params = self._params
@@ -107,8 +151,8 @@ class Tensor(Node):
             xs: Sequence[Any] = parents
             out: Any = self
         else:
-            xs = [p.data for p in parents]
-            out = self.data
+            xs = [p._data for p in parents]
+            out = self._data
         vjps = op.vjps
         variadic = op.variadic
         # Hot path (once per node per backward): fill a preallocated list, skip the ** call
@@ -128,7 +172,7 @@ class Tensor(Node):
                 c = f(g, out, *xs, **params) if params else f(g, out, *xs)
             if c is None:
                 continue
-            pd = p.data
+            pd = p._data
             if c.shape != pd.shape:
                 c = _fit(c, pd.shape, op, i)
             if c.dtype is not pd.dtype and c.dtype != pd.dtype:
@@ -147,17 +191,17 @@ class Tensor(Node):
         elif create_graph or prev.requires_grad:
             self.grad = prev + g
         else:
-            self.grad = Tensor._node(prev.data + g.data, (), None, None)
+            self.grad = Tensor._node(prev._data + g._data, (), None, None)
 
     def _seed(self, grad: Any, create_graph: bool) -> Any:
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"backward: the output has shape {self.shape}; a non-scalar "
                                    "output needs an explicit grad= of that shape")
-            g = np.ones_like(self.data)
+            g = np.ones_like(self._data)
         else:
             try:
-                g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
+                g = grad._data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
             except (TypeError, ValueError):
                 raise TypeError(f"backward: grad must be numbers of the output's shape "
                                 f"{self.shape}, got {type(grad).__name__} {grad!r:.40}") from None
@@ -172,13 +216,13 @@ class Tensor(Node):
         return g if isinstance(g, Tensor) else Tensor._node(np.asarray(g), (), None, None)
 
     def _is_finite(self, g: Any) -> bool:
-        return bool(np.isfinite(g.data if isinstance(g, Tensor) else g).all())
+        return bool(np.isfinite(g._data if isinstance(g, Tensor) else g).all())
 
     def _describe_inputs(self) -> str:
         return ", ".join(f"{p.shape} {p.dtype}" for p in self._parents)
 
     def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
-        arr = g.data if isinstance(g, Tensor) else np.asarray(g)
+        arr = g._data if isinstance(g, Tensor) else np.asarray(g)
         if arr.shape != self.shape:
             raise ValueError(f"hook returned a gradient of shape {arr.shape}, expected "
                              f"{self.shape}")
@@ -189,19 +233,19 @@ class Tensor(Node):
     # -- attributes ------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def op(self) -> Any:
@@ -223,14 +267,14 @@ class Tensor(Node):
         return self.transpose(*axes)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
         extra = f", dtype={self.dtype}"
         if self._op is not None:
             extra += f", op={self._op.name}"
@@ -241,9 +285,9 @@ class Tensor(Node):
         return f"Tensor({body}{extra})"
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         op = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
@@ -257,28 +301,28 @@ class Tensor(Node):
 
     # -- conversion ------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """The data as an ``ndarray`` (shared, not copied)."""
+        """The data as an ``ndarray`` (shared, not copied; writes are tracked as for ``.data``)."""
         return self.data
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape "
                              f"{self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
 
     def __bool__(self) -> bool:
-        return bool(self.item()) if self.data.size == 1 else bool(self.data)
+        return bool(self.item()) if self._data.size == 1 else bool(self._data)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._node(self.data, (), None, None)
+        return Tensor._node(self._data, (), None, None)
 
     def zero_grad(self) -> None:
         """Drop the accumulated gradient (``.grad = None``)."""
@@ -288,9 +332,9 @@ class Tensor(Node):
         """Set ``requires_grad`` on a leaf in place and return it."""
         if self._parents:
             raise RuntimeError("requires_grad_: only leaves can change requires_grad")
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: only floating-point tensors can require grad, got "
-                            f"dtype {self.data.dtype}")
+                            f"dtype {self._data.dtype}")
         self.requires_grad = bool(flag)
         return self
 
@@ -354,22 +398,22 @@ class Tensor(Node):
 
     # comparisons: boolean tensors, never part of the graph
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self.data < _raw(other))
+        return Tensor(self._data < _raw(other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor(self.data <= _raw(other))
+        return Tensor(self._data <= _raw(other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self.data > _raw(other))
+        return Tensor(self._data > _raw(other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self.data >= _raw(other))
+        return Tensor(self._data >= _raw(other))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data == _raw(other))
+        return Tensor(self._data == _raw(other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self.data != _raw(other))
+        return Tensor(self._data != _raw(other))
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
@@ -503,8 +547,74 @@ class Tensor(Node):
         return functional.log_softmax(self, axis=axis)
 
 
+# ---------------------------------------------------------------------------------------------
+# In-place safety: a global count of tracked writes. A recorded node notes the count when it is
+# made (``_born``); a write stamps the tensor with the new count (``_written``). Backward checks
+# a node's inputs only when the count has moved since the node was recorded, so the common case
+# costs one comparison per node.
+
+_WRITES = [0]
+
+
+def _touch(t: Tensor | None) -> None:
+    """Record that ``t``'s values were changed in place."""
+    if t is not None:
+        _WRITES[0] += 1
+        t._written = _WRITES[0]
+
+
+def _touch_view(view: _Tracked) -> None:
+    ref = view._owner
+    if ref is not None:
+        _touch(ref())
+
+
+def _describe(t: Tensor) -> str:
+    name = f"'{t.name}', " if t.name else ""
+    return f"{name}shape {t._data.shape}, {t._data.dtype}"
+
+
+class _Tracked(np.ndarray):
+    """A view of a Tensor's values that reports in-place writes to its tensor.
+
+    Item assignment, ufuncs writing into it (``+=``, ``np.add(..., out=...)``) and ``fill`` are
+    tracked; views taken from it (slices, reshapes) keep reporting. Results of computations are
+    plain ndarrays.
+    """
+
+    _owner: weakref.ref | None = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        if obj is not None and self.base is obj:
+            owner = getattr(obj, "_owner", None)
+            if owner is not None:
+                self._owner = owner
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        np.ndarray.__setitem__(self.view(np.ndarray), key, value)
+        _touch_view(self)
+
+    def fill(self, value: Any) -> None:
+        self.view(np.ndarray).fill(value)
+        _touch_view(self)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        plain = tuple(x.view(np.ndarray) if isinstance(x, _Tracked) else x for x in inputs)
+        out = kwargs.get("out")
+        if out:
+            kwargs["out"] = tuple(x.view(np.ndarray) if isinstance(x, _Tracked) else x
+                                  for x in out)
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if out:
+            for x in out:
+                if isinstance(x, _Tracked):
+                    _touch_view(x)
+            return out[0] if len(out) == 1 else out   # in-place operators return the view
+        return result
+
+
 def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _axis(axis: Any, where: str) -> Any:
@@ -522,7 +632,7 @@ def _index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -77,7 +77,7 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1
     correct = 0
     with no_grad():
         for xb, yb in datasets.DataLoader(X, y, batch_size):
-            correct += int((model(xb).data.argmax(axis=-1) == yb).sum())
+            correct += int((model(xb)._data.argmax(axis=-1) == yb).sum())
     model.train(was_training)
     return correct / len(X)
 
@@ -126,7 +126,7 @@ def fit(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarr
                 L.backward()
                 optimizer.step()
                 total_loss += L.item() * len(yb)
-                correct += int((logits.data.argmax(axis=-1) == yb).sum())
+                correct += int((logits._data.argmax(axis=-1) == yb).sum())
                 seen += len(yb)
                 if bar is not None:
                     bar.update()

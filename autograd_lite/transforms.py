@@ -56,7 +56,7 @@ def _leaf(x: Any, where: str) -> Tensor:
     if isinstance(x, Tensor) and x.requires_grad and _depth.value:
         return ops.reshape(x, shape=x.shape)
     try:
-        t = Tensor(x.data if isinstance(x, Tensor) else x)
+        t = Tensor(x._data if isinstance(x, Tensor) else x)
     except (TypeError, ValueError) as e:
         raise type(e)(f"{where}: {str(e).removeprefix('Tensor: ')}") from None
     if t.dtype.kind != "f":
@@ -78,12 +78,12 @@ def _result(c: Any, x: Tensor, traced: bool) -> Any:
         return Tensor(c) if traced else c
     if traced:
         return c if isinstance(c, Tensor) else Tensor(c)
-    c = c.data if isinstance(c, Tensor) else c
+    c = c._data if isinstance(c, Tensor) else c
     return c if type(c) is np.ndarray and c.flags.writeable else np.array(c)
 
 
 def _output(y: Any, traced: bool) -> Any:
-    return y if traced else np.array(y.data)
+    return y if traced else np.array(y._data)
 
 
 def _argnums(argnums: Argnums, n: int, where: str) -> tuple[int, ...]:

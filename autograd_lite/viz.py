@@ -78,7 +78,7 @@ def _grad(node: Node) -> np.ndarray | None:
     g = node.grad
     if g is None:
         return None
-    return np.asarray(g.data if isinstance(g, Node) else g)
+    return np.asarray(g._data if isinstance(g, Node) else g)
 
 
 def _is_scalar(node: Node) -> bool:
@@ -156,7 +156,7 @@ def graph_stats(root: Node | Sequence[Node]) -> GraphStats:
         if _is_scalar(n):
             buffers[id(n)] = 8
         else:
-            a = _owner(n.data)
+            a = _owner(n._data)
             buffers[id(a)] = a.nbytes
     n_ops = sum(ops.values())
     return GraphStats(nodes=len(order) + n_ops, edges=edges, values=len(order), ops=ops,
@@ -186,7 +186,7 @@ def _value_label(node: Node, name: str, *, values: bool, grads: bool, shapes: bo
                  brace: bool) -> str:
     fields = [name]
     if shapes and not _is_scalar(node):
-        fields.append(f"{_shape(node.data.shape)} {node.data.dtype}")
+        fields.append(f"{_shape(node._data.shape)} {node._data.dtype}")
     if values:
         fields.append(("data " if _is_scalar(node) else "") + _numbers(_value(node), 6))
     g = _grad(node) if grads else None
@@ -319,7 +319,7 @@ def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
             label = None
             if edge_labels:
                 arg = ("xyzw"[i] if i < 4 else f"x{i}") + " " if many else ""
-                label = arg + ("" if _is_scalar(p) else _shape(p.data.shape))
+                label = arg + ("" if _is_scalar(p) else _shape(p._data.shape))
             dot.edge(vid[id(p)], opid, label=label)
     return dot
 
@@ -454,14 +454,14 @@ def _raw_shape(node: Node, i: int) -> tuple | None:
     """The shape of input ``i``'s cotangent before broadcasting is undone (runs its VJP on
     zeros); ``None`` when the op gives that input no gradient."""
     op = node._op
-    xs = [p.data for p in node._parents]
+    xs = [p._data for p in node._parents]
     params = node._params or {}
-    g = np.zeros(node.data.shape, dtype=node.data.dtype)
+    g = np.zeros(node._data.shape, dtype=node._data.dtype)
     with np.errstate(all="ignore"):
         if op.variadic:
-            c = op.vjps(g, node.data, *xs, argnum=i, **params)
+            c = op.vjps(g, node._data, *xs, argnum=i, **params)
         else:
-            c = None if op.vjps[i] is None else op.vjps[i](g, node.data, *xs, **params)
+            c = None if op.vjps[i] is None else op.vjps[i](g, node._data, *xs, **params)
     return None if c is None else tuple(np.shape(c))
 
 
@@ -522,7 +522,7 @@ def explain(root: Node) -> Explanation:
     rname = names[id(root)]
 
     def shape_of(n: Node) -> tuple:
-        return () if scalar else tuple(n.data.shape)
+        return () if scalar else tuple(n._data.shape)
 
     def name_of(p: Node) -> str:
         if not p.requires_grad and not p._parents and _value(p).size == 1:
