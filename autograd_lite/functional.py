@@ -194,11 +194,17 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
     """The fused forward: a stable log-sum-exp, the loss, and the softmax saved for the VJP."""
     y = _target(target, z.shape, z.dtype, axis=axis, weight=weight, ignore_index=ignore_index,
                 reduction=reduction, label_smoothing=label_smoothing)
-    shifted = z - z.max(axis=axis, keepdims=True)            # z − max: exp cannot overflow
+    m = z.max(axis=axis, keepdims=True)
     full_logp = y.dense is not None or y.spread is not None
-    if y.at is not None:
-        picked = shifted[y.at]
-    e = np.exp(shifted) if full_logp else np.exp(shifted, out=shifted)
+    if not full_logp and _exp_is_safe(m, z.shape[axis], z.dtype):
+        shifted = z                 # moderate logits: exp(z) neither overflows nor underflows,
+        e = np.exp(z)               # and the shift would cancel in softmax: save a full pass
+        picked = z[y.at]
+    else:
+        shifted = z - m             # z − max: exp cannot overflow
+        if y.at is not None:
+            picked = shifted[y.at]
+        e = np.exp(shifted) if full_logp else np.exp(shifted, out=shifted)
     sumexp = e.sum(axis=axis, keepdims=True)                  # softmax(z) = e / sumexp
     log_sumexp = np.log(sumexp)
     if full_logp:
@@ -211,6 +217,14 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
         if y.spread is not None:
             loss = loss - y.mask * (logp * y.spread).sum(axis=axis, keepdims=True)
     return _reduce(loss, reduction, axis, y.inv_denom), _Saved(e, sumexp, y)
+
+
+def _exp_is_safe(row_max: np.ndarray, n_classes: int, dtype: np.dtype) -> bool:
+    """Whether ``Σ exp(z)`` along a row is finite and its largest term a normal number for
+    every row, given the rows' maxima: then subtracting the max (which cancels) is not needed."""
+    lim = 0.9 * float(np.log(np.finfo(dtype).max))       # 79.9 for float32, 638.9 for float64
+    hi, lo = row_max.max(initial=-np.inf), row_max.min(initial=np.inf)
+    return bool(lo > -lim and hi + np.log(max(n_classes, 1)) < lim)
 
 
 def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,

@@ -268,3 +268,23 @@ def test_softmax_jacobian_is_diag_p_minus_ppt(rng):
     p = softmax(z).data
     rows = [_hvp(z, np.array(1), e) for e in np.eye(5)]
     np.testing.assert_allclose(np.array(rows), np.diag(p) - np.outer(p, p), atol=1e-14)
+
+
+@pytest.mark.parametrize("top", [0.0, 30.0, 75.0, 78.0, 85.0, 88.0, -85.0, -100.0])
+def test_fused_is_exact_on_both_sides_of_the_unshifted_exp_fast_path(top):
+    # The fused forward skips the max subtraction only when exp(z) is safe for every row; near
+    # float32's exp limits (88.7 overflow, −87.3 smallest normal) it must shift and stay exact.
+    rng = np.random.default_rng(3)
+    z = (rng.normal(size=(6, 10)) + top).astype(np.float32)
+    y = rng.integers(0, 10, size=6)
+    zt = al.Tensor(z, requires_grad=True)
+    loss = al.functional.cross_entropy(zt, y)
+    loss.backward()
+    z64 = z.astype(np.float64)
+    m = z64.max(axis=1, keepdims=True)
+    logp = z64 - m - np.log(np.exp(z64 - m).sum(axis=1, keepdims=True))
+    p = np.exp(logp)
+    onehot = np.eye(10)[y]
+    assert np.isfinite(loss.item()) and np.isfinite(zt.grad.data).all()
+    np.testing.assert_allclose(loss.item(), -logp[np.arange(6), y].mean(), rtol=1e-5)
+    np.testing.assert_allclose(zt.grad.data, (p - onehot) / 6, atol=1e-6)
