@@ -90,7 +90,10 @@ class Op:
                 if a.requires_grad:
                     record = True
             else:
-                a = _constant(a, ref)
+                try:
+                    a = _constant(a, ref)
+                except TypeError as e:
+                    raise TypeError(f"{self.name}: {e}") from None
             xs.append(a)
             datas.append(a._data)
         try:
