@@ -3,6 +3,7 @@ cross-entropy) and the fused cross-entropy primitive with its closed-form VJP.""
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, NamedTuple
 
@@ -222,9 +223,15 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
 def _exp_is_safe(row_max: np.ndarray, n_classes: int, dtype: np.dtype) -> bool:
     """Whether ``Σ exp(z)`` along a row is finite and its largest term a normal number for
     every row, given the rows' maxima: then subtracting the max (which cancels) is not needed."""
-    lim = 0.9 * float(np.log(np.finfo(dtype).max))       # 79.9 for float32, 638.9 for float64
-    hi, lo = row_max.max(initial=-np.inf), row_max.min(initial=np.inf)
-    return bool(lo > -lim and hi + np.log(max(n_classes, 1)) < lim)
+    lim = _EXP_LIMIT.get(dtype)
+    if lim is None:   # 79.9 for float32, 638.9 for float64
+        lim = _EXP_LIMIT[dtype] = 0.9 * math.log(float(np.finfo(dtype).max))
+    if not row_max.size:
+        return False
+    return bool(row_max.min() > -lim and row_max.max() + math.log(max(n_classes, 1)) < lim)
+
+
+_EXP_LIMIT: dict = {}
 
 
 def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,
