@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import toposort
 from .tensor import Tensor
+from .viz import graph_stats
 
 __all__ = ["compare_gradients", "GradientReport", "GradientDiff", "Implementation"]
 
@@ -126,7 +126,6 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
     diff = [a.dtype.kind == "f" for a in arrays]
     if not any(diff):
         raise ValueError("compare_gradients: no floating-point input to differentiate")
-    inputs_ids = {id(_owner(a)) for a in arrays}
 
     def run(fn: Callable, name: str) -> tuple[Tensor, list, float, float]:
         leaves = [Tensor(a, requires_grad=True) if d else a for a, d in zip(arrays, diff)]
@@ -158,9 +157,8 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
         out, _, _, _ = first[name]
         fwd = statistics.median(t for t, _ in times[name])
         bwd = statistics.median(t for _, t in times[name])
-        order = toposort(out, all_nodes=True)
-        sides.append(Implementation(name, out._data, len(order), _graph_bytes(order, inputs_ids),
-                                    fwd, bwd))
+        stats = graph_stats(out, exclude=arrays)   # bytes the graph adds to the inputs
+        sides.append(Implementation(name, out._data, stats.values, stats.bytes, fwd, bwd))
     a, b = sides
     if a.value.shape != b.value.shape:
         raise ValueError(f"compare_gradients: {a.name} returned shape {a.value.shape} but "
@@ -194,36 +192,6 @@ def _gradient_diff(i: int, ga: np.ndarray, gb: np.ndarray, dtype: np.dtype) -> G
         rel = np.where(delta == 0, 0.0, delta / scale)
         ulps = np.where(delta == 0, 0.0, delta / np.spacing(scale.astype(dtype)))
     return GradientDiff(i, tuple(ga.shape), str(dtype), _max(delta), _max(rel), _max(ulps))
-
-
-def _owner(a: np.ndarray) -> np.ndarray:
-    """The array that owns the memory behind ``a`` (views share their base's buffer)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
-
-
-def _arrays(obj: Any) -> Iterator[np.ndarray]:
-    """Arrays inside a node's params (constants such as masks, and saved residuals)."""
-    if isinstance(obj, np.ndarray):
-        yield obj
-    elif isinstance(obj, (tuple, list)):
-        for x in obj:
-            yield from _arrays(x)
-    elif isinstance(obj, dict):
-        for x in obj.values():
-            yield from _arrays(x)
-
-
-def _graph_bytes(order: list, exclude: set[int]) -> int:
-    """Bytes of the distinct buffers held by the graph's nodes (values and params)."""
-    buffers: dict[int, int] = {}
-    for node in order:
-        for a in (node._data, *_arrays(getattr(node, "_params", None))):
-            base = _owner(a)
-            if id(base) not in exclude:
-                buffers[id(base)] = base.nbytes
-    return sum(buffers.values())
 
 
 # ---------------------------------------------------------------------------------------------

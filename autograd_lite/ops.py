@@ -48,6 +48,8 @@ class Op:
     rules : the derivative of each input as text (``"g ⊙ y"``), used by docs and ``explain``.
     check : optional ``check(*arrays, **params)`` raising a clear ``ValueError``; called only
         when the forward fails, to turn a NumPy error into a message naming this op.
+    reads_values : whether a VJP reads input or output values (``False`` when it needs only
+        shapes and params): backward's in-place check skips ops that don't.
     saves : the forward returns ``(out, saved)``: ``saved`` (residuals only the VJPs need, e.g.
         a fused op's softmax) is kept with the node's params and reaches every VJP as ``saved=``.
     """
@@ -57,7 +59,7 @@ class Op:
 
     def __init__(self, name: str, forward: Callable, vjps: Any, *, rules: Sequence[str],
                  check: Callable | None = None, variadic: bool = False, doc: str = "",
-                 saves: bool = False) -> None:
+                 saves: bool = False, reads_values: bool = True) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -66,7 +68,7 @@ class Op:
         self.variadic = variadic
         self.doc = doc or f"{name}: " + "; ".join(rules)
         self.saves = saves
-        self.reads_values = True   # whether a VJP reads input/output values (see the table's end)
+        self.reads_values = reads_values
         OPS[name] = self
 
     def __repr__(self) -> str:
@@ -268,8 +270,10 @@ def _check_broadcast(name: str, symbol: str) -> Callable:
     return check
 
 
-def _binary(name: str, symbol: str, forward: Callable, vjps: tuple, rules: tuple) -> Op:
-    return Op(name, forward, vjps, rules=rules, check=_check_broadcast(name, symbol))
+def _binary(name: str, symbol: str, forward: Callable, vjps: tuple, rules: tuple,
+            reads_values: bool = True) -> Op:
+    return Op(name, forward, vjps, rules=rules, check=_check_broadcast(name, symbol),
+              reads_values=reads_values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,12 +282,12 @@ def _binary(name: str, symbol: str, forward: Callable, vjps: tuple, rules: tuple
 add = _binary("add", "+", operator.add,
               (lambda g, out, x, y: g,
                lambda g, out, x, y: g),
-              ("g", "g"))
+              ("g", "g"), reads_values=False)
 
 sub = _binary("sub", "-", operator.sub,
               (lambda g, out, x, y: g,
                lambda g, out, x, y: -g),
-              ("g", "−g"))
+              ("g", "−g"), reads_values=False)
 
 mul = _binary("mul", "*", operator.mul,
               (lambda g, out, x, y: g * y,
@@ -300,7 +304,7 @@ pow = _binary("pow", "**", np.power,  # noqa: A001 - the op is called pow
                lambda g, out, x, y: g * out * log(x)),
               ("g ⊙ y ⊙ x^(y−1)", "g ⊙ x^y ⊙ log x"))
 
-neg = Op("neg", operator.neg, (lambda g, out, x: -g,), rules=("−g",))
+neg = Op("neg", operator.neg, (lambda g, out, x: -g,), rules=("−g",), reads_values=False)
 
 # ---------------------------------------------------------------------------------------------
 # Elementwise functions
@@ -350,7 +354,7 @@ def _where_check(x: np.ndarray, y: np.ndarray, *, cond: np.ndarray) -> None:
 where = Op("where", lambda x, y, *, cond: np.where(cond, x, y),
            (lambda g, out, x, y, *, cond: g * cond,
             lambda g, out, x, y, *, cond: g * ~cond),
-           rules=("g ⊙ cond", "g ⊙ ¬cond"), check=_where_check)
+           rules=("g ⊙ cond", "g ⊙ ¬cond"), check=_where_check, reads_values=False)
 
 clip = Op("clip", lambda x, *, lo, hi: np.clip(x, lo, hi),
           (lambda g, out, x, *, lo, hi: g * _inside(_data(x), lo, hi),),
@@ -367,7 +371,8 @@ def _inside(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
 
 
 astype = Op("astype", lambda x, *, dtype: x.astype(dtype),
-            (lambda g, out, x, *, dtype: g.astype(x.dtype),), rules=("g cast back to x.dtype",))
+            (lambda g, out, x, *, dtype: g.astype(x.dtype),), rules=("g cast back to x.dtype",),
+            reads_values=False)
 
 # ---------------------------------------------------------------------------------------------
 # Linear algebra
@@ -427,7 +432,8 @@ def _reduce_check(name: str) -> Callable:
 sum = Op("sum", lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),  # noqa: A001
          (lambda g, out, x, *, axis, keepdims:
           broadcast_to(_kept(g, x.shape, axis, keepdims), shape=x.shape),),
-         rules=("g broadcast back over the summed axes",), check=_reduce_check("sum"))
+         rules=("g broadcast back over the summed axes",), check=_reduce_check("sum"),
+         reads_values=False)
 
 
 def _extreme_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
@@ -470,7 +476,7 @@ def _reshape_check(x: np.ndarray, *, shape: tuple) -> None:
 
 reshape = Op("reshape", lambda x, *, shape: np.reshape(x, shape),
              (lambda g, out, x, *, shape: g.reshape(x.shape),),
-             rules=("g reshaped back to x's shape",), check=_reshape_check)
+             rules=("g reshaped back to x's shape",), check=_reshape_check, reads_values=False)
 
 
 def _transpose_check(x: np.ndarray, *, axes: Any) -> None:
@@ -481,7 +487,7 @@ def _transpose_check(x: np.ndarray, *, axes: Any) -> None:
 transpose = Op("transpose", lambda x, *, axes: np.transpose(x, axes),
                (lambda g, out, x, *, axes:
                 g.transpose(None if axes is None else tuple(np.argsort(axes))),),
-               rules=("g with the axes permuted back",), check=_transpose_check)
+               rules=("g with the axes permuted back",), check=_transpose_check, reads_values=False)
 
 
 def _broadcast_check(x: np.ndarray, *, shape: tuple) -> None:
@@ -490,7 +496,8 @@ def _broadcast_check(x: np.ndarray, *, shape: tuple) -> None:
 
 broadcast_to = Op("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
                   (lambda g, out, x, *, shape: g,),  # summed back to x's shape by unbroadcast
-                  rules=("g summed over the broadcast axes",), check=_broadcast_check)
+                  rules=("g summed over the broadcast axes",), check=_broadcast_check,
+                  reads_values=False)
 
 
 def _is_basic(index: Any) -> bool:
@@ -519,11 +526,12 @@ def _getitem_check(x: np.ndarray, *, index: Any) -> None:
 
 getitem = Op("getitem", lambda x, *, index: x[index],
              (lambda g, out, x, *, index: scatter_add(g, index=index, shape=x.shape),),
-             rules=("g scattered (added) back into zeros of x's shape",), check=_getitem_check)
+             rules=("g scattered (added) back into zeros of x's shape",), check=_getitem_check,
+             reads_values=False)
 
 scatter_add = Op("scatter_add", _scatter_add,
                  (lambda g, out, x, *, index, shape: g[index],),
-                 rules=("g gathered at the index",))
+                 rules=("g gathered at the index",), reads_values=False)
 
 
 def _concat_vjp(g: Any, out: Any, *xs: Any, axis: int, argnum: int) -> Any:
@@ -543,13 +551,7 @@ def _concat_check(*xs: np.ndarray, axis: int) -> None:
 
 concatenate = Op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_vjp,
                  rules=("the slice of g that input occupies",), check=_concat_check,
-                 variadic=True)
+                 variadic=True, reads_values=False)
 
-
-# Ops whose VJPs use only shapes and params, never input or output values: writing into their
-# inputs after recording cannot corrupt their gradients, so backward does not check them.
-for _name in ("add", "sub", "neg", "where", "astype", "sum", "reshape", "transpose",
-              "broadcast_to", "getitem", "scatter_add", "concatenate"):
-    OPS[_name].reads_values = False
 
 from .tensor import _WRITES, Tensor  # noqa: E402  (Tensor's methods call back into this module)

@@ -21,7 +21,7 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -114,8 +114,9 @@ class GraphStats:
     """Size of a graph as :func:`draw_graph` draws it.
 
     ``nodes`` = value nodes + op nodes, ``edges`` = one per op input plus one per op output,
-    ``ops`` counts op applications by primitive name, ``bytes`` the memory of the values the graph
-    holds (each underlying buffer counted once).
+    ``ops`` counts op applications by primitive name, ``bytes`` the memory of the arrays the graph
+    holds: node values, and arrays kept in op params (masks, a fused op's saved residuals), each
+    underlying buffer counted once.
     """
 
     nodes: int
@@ -136,8 +137,11 @@ def _owner(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def graph_stats(root: Node | Sequence[Node]) -> GraphStats:
+def graph_stats(root: Node | Sequence[Node], *, exclude: Iterable[Any] = ()) -> GraphStats:
     """Count the nodes, edges, ops and array bytes of the graph behind ``root``.
+
+    ``exclude``: arrays (or Tensors) whose buffers are not counted in ``bytes`` — e.g. the
+    caller's own inputs, to see what a graph adds.
 
     Example
     -------
@@ -145,6 +149,7 @@ def graph_stats(root: Node | Sequence[Node]) -> GraphStats:
     >>> graph_stats((x * x).sum())      # 5 nodes (3 values, 2 ops), 5 edges, ...
     """
     order = _forward(_roots(root))
+    skip = {id(_owner(getattr(a, "_data", a))) for a in exclude}
     ops: Counter = Counter()
     edges = 0
     buffers: dict[int, int] = {}
@@ -155,12 +160,26 @@ def graph_stats(root: Node | Sequence[Node]) -> GraphStats:
             edges += len(n._parents) + 1
         if _is_scalar(n):
             buffers[id(n)] = 8
-        else:
-            a = _owner(n._data)
-            buffers[id(a)] = a.nbytes
+            continue
+        for a in (n._data, *_arrays(getattr(n, "_params", None))):
+            base = _owner(a)
+            if id(base) not in skip:
+                buffers[id(base)] = base.nbytes
     n_ops = sum(ops.values())
     return GraphStats(nodes=len(order) + n_ops, edges=edges, values=len(order), ops=ops,
                       bytes=sum(buffers.values()))
+
+
+def _arrays(obj: Any) -> Iterator[np.ndarray]:
+    """Arrays inside a node's params (constants such as masks, and saved residuals)."""
+    if isinstance(obj, np.ndarray):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for x in obj:
+            yield from _arrays(x)
+    elif isinstance(obj, dict):
+        for x in obj.values():
+            yield from _arrays(x)
 
 
 # ---------------------------------------------------------------------------------------------

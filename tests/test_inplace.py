@@ -66,7 +66,7 @@ def test_writes_before_recording_and_to_unrelated_tensors_are_fine():
 def test_reading_data_is_not_a_write():
     x, w, loss = _graph()
     _ = w.data.sum() + w.data[0] + np.asarray(w).mean()
-    print(w.data, repr(w))
+    repr(w)
     loss.backward()
     np.testing.assert_array_equal(w.grad.data, x.data)
 
