@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .preflight import OptionError, finite_float, nonnegative_int, positive_int
+from .preflight import OptionError, check_memory, finite_float, nonnegative_int, positive_int
 from .tensor import Tensor
 from .viz import graph_stats
 
@@ -188,7 +188,9 @@ DTYPES = ("float32", "float64")
 def random_logits(batch: int, classes: int, *, dtype: str = "float32", seed: int = 0,
                   scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Logits ``scale × N(0, 1)`` of shape ``(batch, classes)`` and random integer targets,
-    from ``seed``; every option checked first (:class:`~autograd_lite.preflight.OptionError`).
+    from ``seed``. Every option is checked first, and sizes whose comparison would not fit in
+    the available memory (:func:`estimate_memory`) are refused before anything is allocated
+    (:class:`~autograd_lite.preflight.OptionError`).
 
     Example
     -------
@@ -202,6 +204,9 @@ def random_logits(batch: int, classes: int, *, dtype: str = "float32", seed: int
     finite_float("scale", scale)
     if dtype not in DTYPES:
         raise OptionError("dtype", f"expected one of {', '.join(DTYPES)}, got {dtype!r}")
+    check_memory("batch", estimate_memory(batch, classes, dtype),
+                 f"comparing fused and composed cross-entropy on ({batch}, {classes}) {dtype} "
+                 f"logits")
     rng = np.random.default_rng(seed)
     z = (scale * rng.standard_normal((batch, classes))).astype(dtype)
     return z, rng.integers(0, classes, batch)
