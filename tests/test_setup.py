@@ -152,9 +152,12 @@ def test_the_package_imports_nothing_from_outside_itself():
 def test_the_built_wheel_works_from_anywhere(tmp_path):
     wheels, target, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
     work.mkdir()
+    src = tmp_path / "src"           # a clean copy: building leaves build/ and *.egg-info
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "dist", "*.egg-info", "__pycache__", "runs", ".*cache"))
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-                    str(ROOT)], check=True, cwd=tmp_path, timeout=300)
+                    str(src)], check=True, cwd=tmp_path, timeout=300)
     (wheel,) = wheels.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "autograd_lite/__main__.py" in names and "autograd_lite/datasets/digits.npz" in names
