@@ -123,7 +123,8 @@ def output_dir(option: str, path: str | os.PathLike, *, create: bool = True) -> 
     """
     p = Path(path)
     if p.exists() and not p.is_dir():
-        raise OptionError(option, f"{str(p)!r} is a file, expected a directory")
+        kind = "a file" if p.is_file() else "not a directory"
+        raise OptionError(option, f"{str(p)!r} is {kind}, expected a directory")
     if create:
         try:
             p.mkdir(parents=True, exist_ok=True)

@@ -494,7 +494,10 @@ def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
         raise TypeError(f"save_graph: expected a drawing (graphviz.Digraph, from draw_graph), got "
                         f"{type(dot).__name__}")
     path = os.fspath(path)
-    fmt = graph_format(path, format)
+    try:
+        fmt = graph_format(path, format)
+    except OptionError as e:
+        raise ValueError(f"save_graph: {e.message}") from None
     if fmt in _SOURCE:
         data = dot.source.encode()
     else:

@@ -110,12 +110,12 @@ def paths(tmp_path):
 
 OUTPUTS = [
     (["train", "--out", "{file}"], "--out", "is a file, expected a directory"),
-    (["train", "--out", "/dev/full"], "--out", "is a file, expected a directory"),
+    (["train", "--out", "/dev/full"], "--out", "is not a directory, expected a directory"),
     (["train", "--out", "/sys/autograd-lite-test"], "--out", "cannot create the directory"),
     (["train", "--out", "/proc"], "--out", "cannot write into '/proc'"),
     (["compare", "--graph-dir", "{file}"], "--graph-dir", "is a file, expected a directory"),
     (["compare", "--graph-dir", "/sys/autograd-lite-test"], "--graph-dir", "cannot create"),
-    (["compare", "--graph-dir", "/dev/full"], "--graph-dir", "is a file"),
+    (["compare", "--graph-dir", "/dev/full"], "--graph-dir", "is not a directory"),
     (["graph", "mlp", "-o", "{dir}"], "-o/--output", "is a directory, expected a file name"),
     (["graph", "mlp", "-o", "{missing}/g.svg"], "-o/--output", "does not exist"),
     (["graph", "mlp", "-o", "/dev/full"], "-o/--output", "is not a regular file"),
