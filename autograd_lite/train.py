@@ -94,7 +94,8 @@ class History:
         w = csv.writer(text)
         w.writerow(["epoch", "train_loss", "train_acc", "test_acc"])
         for row in zip(self.epoch, self.train_loss, self.train_acc, self.test_acc):
-            w.writerow([f"{row[0]:.4g}"] + [f"{v:.6g}" for v in row[1:]])
+            epoch = str(row[0]) if float(row[0]).is_integer() else f"{row[0]:.4f}"
+            w.writerow([epoch] + [f"{v:.6g}" for v in row[1:]])
         return atomic_write(path, lambda f: f.write(text.getvalue().encode()), what="train")
 
 
@@ -190,7 +191,8 @@ def fit(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarr
     model.train()
     try:
         with _stop_on_interrupt(catch_interrupt, log) as stop:
-            while at.epoch < epochs and not stop[0] and at.step != max_steps:
+            limit = float("inf") if max_steps is None else max_steps
+            while at.epoch < epochs and not stop[0] and at.step < limit:
                 for i, (xb, yb) in enumerate(loader):
                     if i < at.batch:
                         continue          # done before the run was stopped
@@ -209,11 +211,11 @@ def fit(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarr
                         bar.set_postfix({"epoch": f"{at.epoch + 1}/{epochs}",
                                          "loss": f"{at.loss_sum / at.seen:.4f}",
                                          "acc": f"{at.correct / at.seen:.3f}"}, refresh=False)
-                    if stop[0] or at.step == max_steps:
+                    if at.batch == at.per_epoch:
+                        _end_epoch(model, hist, at, X_test, y_test, epochs,
+                                   progress and bar is None, log)
+                    if stop[0] or at.step >= limit:
                         break
-                else:
-                    _end_epoch(model, hist, at, X_test, y_test, epochs, progress and bar is None,
-                               log)
             at.interrupted = stop[0]
     finally:
         if bar is not None:
@@ -408,7 +410,7 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
     if max_steps is not None:
         cfg.max_steps = max_steps
     cfg = cfg.resolved()
-    if at.epoch >= cfg.epochs or at.step == cfg.max_steps:
+    if at.epoch >= cfg.epochs or (cfg.max_steps is not None and at.step >= cfg.max_steps):
         raise OptionError("epochs", f"the run in {str(d)!r} already finished {at.epoch} "
                                     f"epochs ({at.step} steps); pass a larger --epochs or "
                                     f"--max-steps to train longer")

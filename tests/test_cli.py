@@ -307,3 +307,35 @@ def test_cli_has_one_table_of_subcommands():
     assert set(cli.COMMANDS) == {"compare", "graph", "explain", "train"}
     source = Path(cli.__file__).read_text()
     assert source.count("add_parser(") == 1 and source.count("add_subparsers(") == 1
+
+
+def test_a_stop_on_the_last_batch_of_an_epoch_records_the_epoch(tmp_path):
+    res = train.run(train.Config(data="moons", hidden=(4,), max_steps=13), tmp_path / "r",
+                    progress=False, log=lambda s: None)    # 800 samples / 64 = 13 batches
+    assert res.history.epoch == [1] and res.progress.batch == 0 and res.progress.epoch == 1
+    assert (tmp_path / "r" / "history.csv").read_text().splitlines()[1].startswith("1,")
+
+
+def test_fit_stops_cleanly_on_sigint_in_python_and_restores_the_handler():
+    from autograd_lite import data, nn, optim
+
+    split = data.load("moons")
+    model = nn.MLP([2, 4, 2], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    real_step = opt.step
+    calls = []
+
+    def step():
+        real_step()
+        calls.append(1)
+        if len(calls) == 5:
+            signal.raise_signal(signal.SIGINT)      # Ctrl-C (or a Jupyter kernel interrupt)
+
+    opt.step = step
+    before = signal.getsignal(signal.SIGINT)
+    logged = []
+    hist = train.fit(model, opt, split.X_train, split.y_train, epochs=50, progress=False,
+                     log=logged.append)
+    assert hist.progress.interrupted and hist.progress.step == 5 and len(calls) == 5
+    assert any("stopping at the end of this step" in line for line in logged)
+    assert signal.getsignal(signal.SIGINT) is before
