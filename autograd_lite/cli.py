@@ -10,6 +10,7 @@ it and exit status 2, never a traceback. Ctrl-C ends with status 130.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -197,8 +198,8 @@ def _run_train(args: argparse.Namespace) -> int:
         res = train.resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
                            progress=progress)
     else:
-        options = {k: v for k, v in vars(args).items()
-                   if k in train.Config.__dataclass_fields__ and v is not None}
+        known = {f.name for f in dataclasses.fields(train.Config)}
+        options = {k: v for k, v in vars(args).items() if k in known and v is not None}
         res = train.run(train.Config(**options), args.out or "runs/train", progress=progress)
     return EXIT_INTERRUPTED if res.progress.interrupted else 0
 

@@ -256,8 +256,9 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 @dataclass
 class Config:
-    """Everything ``autograd-lite train`` needs (``None`` epochs/lr: the dataset's default;
-    ``max_steps``: stop after this many optimizer steps in total)."""
+    """Everything ``autograd-lite train`` needs (``hidden``: sizes, or text such as ``"64,64"``;
+    ``None`` epochs/lr: the dataset's default; ``max_steps``: stop after this many optimizer
+    steps in total)."""
 
     data: str = "digits"
     hidden: tuple[int, ...] = (64, 64)
@@ -297,14 +298,15 @@ class Config:
 
 
 def estimate_memory(cfg: Config, n_in: int, n_out: int) -> int:
-    """Bytes a run of ``cfg`` needs, roughly: weights, gradients, optimizer state and update
-    temporaries (six copies of the parameters with Adam, four with SGD), activations and their
-    gradients for one batch."""
+    """Bytes a run of ``cfg`` needs, roughly: weights, gradients and optimizer state (Adam's
+    ``m`` and ``v``; SGD's momentum), the update's temporaries for the largest layer (three
+    arrays of its size with Adam, two with SGD), and activations and their gradients for one
+    batch."""
     sizes = [n_in, *cfg.hidden, n_out]
-    params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    copies = 6 if cfg.optimizer == "adam" else 4
-    itemsize = np.dtype(cfg.dtype).itemsize
-    return itemsize * (copies * params + 4 * cfg.batch_size * sum(sizes))
+    layers = [a * b + b for a, b in zip(sizes[:-1], sizes[1:])]
+    adam = cfg.optimizer == "adam"
+    params = (4 if adam else 3) * sum(layers) + (3 if adam else 2) * max(layers)
+    return np.dtype(cfg.dtype).itemsize * (params + 4 * cfg.batch_size * sum(sizes))
 
 
 def make_optimizer(name: str, params: list, lr: float) -> optim.Optimizer:
