@@ -92,6 +92,7 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
     dyn = _dynamic(dynamic_axes)
     trace = dict(f=f, input_names=input_names, output_names=output_names, dyn=dyn, opset=opset,
                  gradients_of=gradients_of)
+    trace["examples"] = inputs     # what gradients_of may refer to
     model = _trace(inputs=inputs, **trace)
     if dyn:
         _check_dynamic(model, inputs, trace)
@@ -137,9 +138,17 @@ def _leaf_inputs(xs: list[Tensor]) -> list[Tensor]:
     return out
 
 
-def _param_names(f: Any, wrt: list) -> dict:
+def _param_names(f: Any, wrt: Any) -> dict:
+    """Parameter → its path in a Module that ``f`` is, is a method of or closes over (or that
+    ``gradients_of`` is)."""
+    owners = [f, wrt, getattr(f, "__self__", None)]
+    for cell in getattr(f, "__closure__", None) or ():
+        try:
+            owners.append(cell.cell_contents)
+        except ValueError:   # an empty cell
+            pass
     names: dict = {}
-    for owner in (f, wrt):
+    for owner in owners:
         if isinstance(owner, nn.Module):
             for path, p in owner.named_parameters():
                 names.setdefault(p, path)
@@ -147,7 +156,7 @@ def _param_names(f: Any, wrt: list) -> dict:
 
 
 def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: Any,
-           dyn: dict, opset: int, gradients_of: Any) -> onnx.ModelProto:
+           dyn: dict, opset: int, gradients_of: Any, examples: list) -> onnx.ModelProto:
     xs = _leaf_inputs(inputs)
     in_names = list(input_names) if input_names is not None else [
         x.name or f"input{i}" for i, x in enumerate(inputs)]
@@ -168,7 +177,7 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
     if gradients_of is not None:
         wrt = (gradients_of.parameters() if isinstance(gradients_of, nn.Module)
                else list(gradients_of))
-        swap = {id(x): t for x, t in zip(inputs, xs)}
+        swap = {id(x): t for x, t in zip(examples, xs)}
         wrt = [swap.get(id(w), w) for w in wrt]
         seed = Tensor(np.ones_like(outs[0]._data), requires_grad=True)
         outs += _gradients(outs[0], wrt, seed)
@@ -203,11 +212,13 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
         b.values[p] = n
     if seed is not None:
         b.values[seed] = b.const(seed._data, "one")
+    renames: dict[str, str] = {}   # a node's output name -> the Tensor's name
     for t in order:
         if t in live and t._parents:
-            b.values[t] = EMITTERS[t._op.name](b, t)
+            v = b.values[t] = EMITTERS[t._op.name](b, t)
+            if t.name and v not in renames and b.nodes and v in b.nodes[-1].output:
+                renames[v] = b.fresh(t.name)
     graph_outputs = []
-    renames: dict[str, str] = {}
     produced = {o for n in b.nodes for o in n.output}
     for o, n in zip(outs, out_names):
         v = b.name(o)

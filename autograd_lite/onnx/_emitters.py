@@ -114,7 +114,8 @@ def _items(index: Any, ndim: int) -> list:
     if Ellipsis in items:
         k = items.index(Ellipsis)
         items[k:k + 1] = [slice(None)] * (ndim - real)
-    return items + [slice(None)] * (ndim - real - items.count(Ellipsis))
+        return items
+    return items + [slice(None)] * (ndim - real)
 
 
 def _basic_getitem(b: Builder, x: str, shape: tuple, index: Any) -> str:
@@ -226,10 +227,8 @@ def _cross_entropy(b: Builder, t: Any) -> str:
     axis, reduction, eps = p["axis"], p["reduction"], p["label_smoothing"]
     if target.dtype.kind == "f":
         return _soft_cross_entropy(b, t)
-    if eps:
-        raise ValueError("onnx.export: cross_entropy with label_smoothing > 0 and class-index "
-                         "targets has no ONNX equivalent yet (SoftmaxCrossEntropyLoss has no "
-                         "smoothing); export with label_smoothing=0 or probability targets")
+    if eps:             # SoftmaxCrossEntropyLoss has no label smoothing
+        return _smoothed_cross_entropy(b, t)
     scores = b.name(z)
     labels = _index_input(b, target._data)    # integer targets are never recorded values
     if z.ndim == 1:
@@ -248,6 +247,44 @@ def _cross_entropy(b: Builder, t: Any) -> str:
     if z.ndim == 1 and reduction == "none":
         out = b.node("Squeeze", [out, b.ints([0])])
     return out
+
+
+def _smoothed_cross_entropy(b: Builder, t: Any) -> str:
+    """Class indices with label smoothing: −((1 − ε)·w[y]·log p[y] + (ε/C)·Σ_c w_c log p_c),
+    ignored positions masked out, the mean taken over Σ w[y] of the counted positions."""
+    z, target = t._parents
+    p = t._params
+    axis, eps, dt = p["axis"], p["label_smoothing"], z.dtype
+    n_classes, weight = z.shape[axis], p["weight"]
+    logp = b.node("LogSoftmax", [b.name(z)], axis=axis)
+    labels, mask = _index_input(b, target._data), None
+    if p["ignore_index"] is not None:
+        keep = b.node("Not", [b.node("Equal", [labels, b.const(np.int64(p["ignore_index"]))])])
+        labels = b.node("Where", [keep, labels, b.const(np.int64(0))])
+        mask = b.node("Cast", [keep], to=elem_type(dt))
+    picked = b.node("Squeeze", [b.node("GatherElements", [
+        logp, b.node("Unsqueeze", [labels, b.ints([axis])])], axis=axis), b.ints([axis])])
+    counted = mask             # w[y]·mask: the weight of each position in the mean
+    if weight is not None:
+        w_y = b.node("Gather", [b.const(np.asarray(weight, dt), "class_weight"), labels])
+        counted = w_y if mask is None else b.node("Mul", [w_y, mask])
+    hot = b.const(np.asarray(1 - eps, dt))
+    if counted is not None:
+        hot = b.node("Mul", [hot, counted])
+    wc = (np.ones(n_classes) if weight is None else np.asarray(weight)) * (eps / n_classes)
+    wc = wc.astype(dt).reshape([-1 if i == axis else 1 for i in range(z.ndim)])
+    spread = b.node("ReduceSum", [b.node("Mul", [logp, b.const(wc)]), b.ints([axis])],
+                    keepdims=0)
+    if mask is not None:
+        spread = b.node("Mul", [spread, mask])
+    loss = b.node("Neg", [b.node("Add", [b.node("Mul", [hot, picked]), spread])])
+    if p["reduction"] == "none":
+        return loss
+    if p["reduction"] == "sum" or counted is None:
+        return b.node("ReduceSum" if p["reduction"] == "sum" else "ReduceMean", [loss],
+                      keepdims=0)
+    return b.node("Div", [b.node("ReduceSum", [loss], keepdims=0),
+                          b.node("ReduceSum", [counted], keepdims=0)])
 
 
 def _soft_cross_entropy(b: Builder, t: Any) -> str:
