@@ -18,6 +18,7 @@ from .engine import (
     no_grad,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .interop import from_dlpack
 from .scalar import Scalar, grads, scalars, values
 from .tensor import (
     Tensor,
@@ -203,4 +204,5 @@ __all__ = [
     "compare_gradients", "cross_entropy",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
     "AnomalyError", "detect_anomaly", "is_anomaly_enabled",
+    "from_dlpack",
 ]
