@@ -139,7 +139,11 @@ def load_torch_state_dict(module: nn.Module, state_dict: Mapping[str, Any]) -> n
 
     Example
     -------
-    >>> load_torch_state_dict(model, torch_model.state_dict())
+    >>> model = nn.Linear(3, 2, rng=0)
+    >>> tm = to_torch(model)
+    >>> _ = tm.weight.data.fill_(0.5)
+    >>> load_torch_state_dict(model, tm.state_dict()).weight.shape   # (in, out) again
+    (3, 2)
     """
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"load_torch_state_dict: expected a mapping of names to tensors, got "
@@ -171,7 +175,11 @@ def optimizer_to_torch(optimizer: optim.Optimizer, module: nn.Module, torch_modu
 
     Example
     -------
-    >>> topt = optimizer_to_torch(opt, model, tm)
+    >>> model = nn.MLP([4, 3], rng=0)
+    >>> opt = optim.Adam(model.parameters(), lr=1e-3)
+    >>> tm = to_torch(model)
+    >>> optimizer_to_torch(opt, model, tm).defaults["lr"]
+    0.001
     """
     torch = _torch()
     theirs = dict(torch_module.named_parameters())
@@ -222,8 +230,7 @@ def from_dlpack(x: Any, *, requires_grad: bool = False) -> Tensor:
 
     Example
     -------
-    >>> t = from_dlpack(torch.arange(3.0))     # writes to either show in the other
-    >>> t
+    >>> from_dlpack(torch.arange(3.0))     # writes to either show in the other
     Tensor([0., 1., 2.], dtype=float32)
     """
     if isinstance(x, Tensor):

@@ -185,3 +185,8 @@ def test_jax_round_trip(dlpack_tensor):
     t = al.Tensor(np.arange(3.0, dtype=np.float32))
     np.testing.assert_array_equal(np.asarray(jnp.from_dlpack(t)), t.data)
     np.testing.assert_array_equal(al.from_dlpack(jnp.arange(3.0)).data, np.arange(3.0))
+
+
+def test_docstring_examples_run():
+    import doctest
+    assert doctest.testmod(interop, extraglobs={"torch": torch}).failed == 0

@@ -260,3 +260,17 @@ def test_errors_are_clear(monkeypatch, tmp_path):
         al_onnx.export(lambda x: x.tanh(), np.ones(2))
     with pytest.raises(FileNotFoundError, match="autograd-lite train"):
         al_onnx.export_checkpoint(tmp_path, tmp_path / "m.onnx")
+
+
+def test_docstring_examples_run():
+    import doctest
+    assert doctest.testmod(al_onnx).failed == 0
+
+
+def test_module_is_exported_in_eval_mode():
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Dropout(0.5, rng=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", al_onnx.TraceWarning)
+        m = al_onnx.export(model, np.ones((2, 3), np.float32))
+    assert model.training
+    assert [n.op_type for n in m.graph.node] == ["MatMul", "Add"]

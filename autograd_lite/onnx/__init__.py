@@ -61,7 +61,9 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
 
     Parameters
     ----------
-    f : a function of Tensors, or an ``nn.Module`` (its parameters are named by their paths).
+    f : a function of Tensors, or an ``nn.Module`` (exported in eval mode, as ``torch.onnx``
+        does: ``Dropout`` is the identity). Parameters of a Module that ``f`` is, is a method of
+        or closes over are named by their paths (``layers.0.weight``).
     example_inputs : a Tensor or array, or a tuple of them: the graph inputs.
     input_names, output_names : names of the graph's inputs and outputs (default: the Tensors'
         ``name``, else ``input0``, ``output0``, ...). Gradients are named ``grad_<parameter>``.
@@ -79,10 +81,12 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
     Example
     -------
     >>> model = nn.MLP([4, 8, 3], rng=0)
-    >>> m = export(model, np.zeros((2, 4), np.float32), "mlp.onnx",
-    ...            input_names=["x"], output_names=["logits"])
+    >>> m = export(model, np.zeros((2, 4), np.float32), input_names=["x"],
+    ...            output_names=["logits"])        # and a path to write model.onnx
     >>> [n.op_type for n in m.graph.node]
     ['MatMul', 'Add', 'Relu', 'MatMul', 'Add']
+    >>> [i.name for i in m.graph.initializer]
+    ['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
     """
     opset = DEFAULT_OPSET if opset is None else int(opset)
     if opset < DEFAULT_OPSET or opset > onnx.defs.onnx_opset_version():
@@ -93,11 +97,18 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
     trace = dict(f=f, input_names=input_names, output_names=output_names, dyn=dyn, opset=opset,
                  gradients_of=gradients_of)
     trace["examples"] = inputs     # what gradients_of may refer to
-    model = _trace(inputs=inputs, **trace)
-    if dyn:
-        _check_dynamic(model, inputs, trace)
-    if check_trace:
-        _check_values(model, inputs, trace)
+    was_training = isinstance(f, nn.Module) and f.training
+    if was_training:
+        f.eval()
+    try:
+        model = _trace(inputs=inputs, **trace)
+        if dyn:
+            _check_dynamic(model, inputs, trace)
+        if check_trace:
+            _check_values(model, inputs, trace)
+    finally:
+        if was_training:
+            f.train()
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
         onnx.save(model, os.fspath(path))
@@ -366,7 +377,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, *,
 
     Example
     -------
-    >>> export_checkpoint("runs/digits", "digits.onnx")
+    >>> export_checkpoint("runs/digits", "digits.onnx")  # doctest: +SKIP
     PosixPath('digits.onnx')
     """
     ckpt = Path(checkpoint)
