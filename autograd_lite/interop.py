@@ -15,7 +15,10 @@ array, ...) as a Tensor without copying; :func:`dlpack` / :func:`dlpack_device` 
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -23,8 +26,8 @@ import numpy as np
 from . import nn, optim
 from .tensor import Tensor
 
-__all__ = ["to_torch", "load_torch_state_dict", "optimizer_to_torch", "from_dlpack", "dlpack",
-           "dlpack_device", "TORCH_MODULES"]
+__all__ = ["to_torch", "load_torch_state_dict", "optimizer_to_torch", "load_trained",
+           "from_dlpack", "dlpack", "dlpack_device", "TORCH_MODULES"]
 
 
 def _torch() -> Any:
@@ -218,6 +221,33 @@ def optimizer_to_torch(optimizer: optim.Optimizer, module: nn.Module, torch_modu
 
 def _lookup(module: nn.Module, path: str) -> Tensor:
     return dict(module.named_parameters())[path]
+
+
+def load_trained(checkpoint: str | os.PathLike) -> nn.MLP:
+    """The model ``autograd-lite train`` wrote (its ``--out`` directory, or the ``model.npz``
+    next to its ``config.json``), in eval mode: the starting point of an export.
+
+    Example
+    -------
+    >>> torch_model = load_trained("runs/digits").to_torch()   # doctest: +SKIP
+    """
+    ckpt = Path(checkpoint)
+    folder = ckpt if ckpt.is_dir() else ckpt.parent
+    weights = ckpt if ckpt.is_file() else folder / "model.npz"
+    config_path = folder / "config.json"
+    for p in (weights, config_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{os.fspath(p)!r} not found; expected the output directory "
+                                    "of 'autograd-lite train' (model.npz and config.json)")
+    try:
+        config = json.loads(config_path.read_text())
+        sizes, dtype = [int(s) for s in config["sizes"]], np.dtype(config.get("dtype", "float32"))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{os.fspath(config_path)!r} is not a training config (it needs "
+                         f"'sizes' and 'dtype'): {e!r}") from None
+    model = nn.MLP(sizes, dtype=dtype, rng=0)
+    nn.load(weights, model)
+    return model.eval()
 
 
 # ---------------------------------------------------------------------------------------------

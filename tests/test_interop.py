@@ -190,3 +190,23 @@ def test_jax_round_trip(dlpack_tensor):
 def test_docstring_examples_run():
     import doctest
     assert doctest.testmod(interop, extraglobs={"torch": torch}).failed == 0
+
+
+def test_a_trained_checkpoint_goes_to_torch(tmp_path, rng):
+    from autograd_lite import train
+    res = train.run(train.Config(data="moons", epochs=1, hidden=(8,)), tmp_path, progress=False,
+                    log=lambda *_: None)
+    model = interop.load_trained(tmp_path / "model.npz")
+    assert not model.training
+    x = rng.normal(size=(5, 2)).astype(np.float32)
+    _close(model(x).data, res.model(x).data)
+    _close(_out(model.to_torch(), x), res.model(x).data)
+
+
+def test_load_trained_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="autograd-lite train"):
+        interop.load_trained(tmp_path)
+    nn.save(nn.MLP([2, 3], rng=0), tmp_path / "model.npz")
+    (tmp_path / "config.json").write_text('{"dtype": "float32"}')
+    with pytest.raises(ValueError, match="not a training config"):
+        interop.load_trained(tmp_path)

@@ -19,7 +19,6 @@ the two graphs differ.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +36,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 from .. import nn
 from ..engine import cotangents, enable_grad, toposort
+from ..interop import load_trained
 from ..tensor import Tensor
 from ._builder import Builder, elem_type
 from ._emitters import EMITTERS, NOT_EXPORTABLE
@@ -380,24 +380,10 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, *,
     >>> export_checkpoint("runs/digits", "digits.onnx")  # doctest: +SKIP
     PosixPath('digits.onnx')
     """
-    ckpt = Path(checkpoint)
-    folder = ckpt if ckpt.is_dir() else ckpt.parent
-    weights = ckpt if ckpt.is_file() else folder / "model.npz"
-    config_path = folder / "config.json"
-    for p in (weights, config_path):
-        if not p.is_file():
-            raise FileNotFoundError(f"export: {os.fspath(p)!r} not found; expected the output "
-                                    "directory of 'autograd-lite train' (model.npz and "
-                                    "config.json)")
-    try:
-        config = json.loads(config_path.read_text())
-        sizes, dtype = [int(s) for s in config["sizes"]], np.dtype(config.get("dtype", "float32"))
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"export: {os.fspath(config_path)!r} is not a training config "
-                         f"(need 'sizes' and 'dtype'): {e}") from None
-    model = nn.MLP(sizes, dtype=dtype, rng=0)
-    nn.load(weights, model)
-    model.eval()
+    model = load_trained(checkpoint)
+    if not Path(out).resolve().parent.is_dir():
+        raise FileNotFoundError(f"export: the directory of {os.fspath(out)!r} does not exist")
+    sizes, dtype = model.sizes, model.parameters()[0].dtype
     x = np.zeros((1, sizes[0]), dtype=dtype)
     export(model, x, out, input_names=["x"], output_names=["logits"],
            dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}}, opset=opset)
