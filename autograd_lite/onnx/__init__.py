@@ -13,8 +13,8 @@ Like every tracing exporter (``torch.jit.trace``, ``torch.onnx``), the graph rec
 did to these example inputs: values computed from an input without a recorded op (a Python
 ``if`` on data, a comparison, a dropout mask, the masks some VJPs compute, such as relu's
 ``x > 0``) are frozen as constants. ``check_trace=True`` (the default) traces ``f`` a second time
-on rearranged inputs and warns with :class:`TraceWarning`, naming the frozen constants, when
-the two graphs differ.
+on other inputs of the same shapes and warns with :class:`TraceWarning`, naming the frozen
+constants, when the two graphs differ.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
     opset : the ONNX opset (default and minimum 18).
     gradients_of : Tensors (or a Module, for all its parameters): the first output must then be
         a scalar loss, and the model also outputs its gradient with respect to each.
-    check_trace : trace again on rearranged inputs and warn (:class:`TraceWarning`) about
-        constants that changed.
+    check_trace : trace again on other inputs (rolled along axis 0; floats also mapped to
+        ``0.5 − x``) and warn (:class:`TraceWarning`) about constants that changed.
 
     Returns the ``onnx.ModelProto`` (checked with ``onnx.checker.check_model``).
 
@@ -347,14 +347,18 @@ def _check_dynamic(model: onnx.ModelProto, inputs: list[Tensor], trace: dict) ->
 
 
 def _check_values(model: onnx.ModelProto, inputs: list[Tensor], trace: dict) -> None:
-    """Trace again with every input's elements rolled by one along axis 0 (same values, so
-    valid class indices stay valid) and warn about the constants that changed."""
-    rolled = [Tensor(np.roll(x._data, 1, axis=0) if x.ndim else x._data, name=x.name)
-              for x in inputs]
+    """Trace again on other inputs of the same shapes and dtypes — rolled by one along axis 0
+    (so class indices stay valid), floating-point ones also mapped ``x → 0.5 − x`` (so signs
+    and ties change) — and warn about the constants that changed."""
+    others = []
+    for x in inputs:
+        d = np.roll(x._data, 1, axis=0) if x.ndim else x._data
+        others.append(Tensor(0.5 - d if d.dtype.kind == "f" else d, name=x.name))
     names = [i.name for i in model.graph.input]
     try:
-        other = _trace(inputs=rolled, **{**trace, "input_names": names})
-    except Exception:   # f rejects rearranged inputs: nothing to compare
+        with np.errstate(all="ignore"):
+            other = _trace(inputs=others, **{**trace, "input_names": names})
+    except Exception:   # f rejects the other inputs: nothing to compare
         return
     diff = _differing(model, other)
     if diff or _graph_key(model) != _graph_key(other):
