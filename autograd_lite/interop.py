@@ -119,6 +119,9 @@ def to_torch(module: nn.Module) -> Any:
     >>> tm[0].weight.shape            # (out, in), the transpose of model.layers[0].weight
     torch.Size([8, 4])
     """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"to_torch: expected an autograd_lite nn.Module, got "
+                        f"{type(module).__name__}")
     torch = _torch()
 
     def build(m: nn.Module) -> Any:
@@ -184,6 +187,9 @@ def optimizer_to_torch(optimizer: optim.Optimizer, module: nn.Module, torch_modu
     >>> optimizer_to_torch(opt, model, tm).defaults["lr"]
     0.001
     """
+    if not isinstance(optimizer, optim.Optimizer) or not isinstance(module, nn.Module):
+        raise TypeError(f"optimizer_to_torch: expected an autograd_lite optimizer and Module, "
+                        f"got {type(optimizer).__name__} and {type(module).__name__}")
     torch = _torch()
     theirs = dict(torch_module.named_parameters())
     ours = {id(p): q for q in _params(module) for p in [_lookup(module, q.ours)]}

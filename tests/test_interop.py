@@ -130,6 +130,15 @@ def test_training_continues_in_torch_with_the_same_optimizer_state(make_opt, rng
     _train_both(model, opt, tm, topt, x, y, steps=10)
 
 
+def test_wrong_types_are_named():
+    with pytest.raises(TypeError, match="to_torch: expected an autograd_lite nn.Module, got dict"):
+        interop.to_torch({})
+    model = nn.MLP([2, 3], rng=0)
+    with pytest.raises(TypeError, match="optimizer_to_torch: expected an autograd_lite"):
+        interop.optimizer_to_torch(torch.optim.SGD(model.to_torch().parameters(), lr=0.1),
+                                   model, model.to_torch())
+
+
 def test_optimizer_over_other_parameters_is_refused():
     model = nn.MLP([2, 3], rng=0)
     opt = optim.Adam([nn.Parameter(np.ones(2))])

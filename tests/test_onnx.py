@@ -254,6 +254,14 @@ def test_errors_are_clear(monkeypatch, tmp_path):
         al_onnx.export(lambda x: x * 2, x, gradients_of=[x])
     with pytest.raises(ValueError, match="2 input names for 1 inputs"):
         al_onnx.export(lambda x: x * 2, np.ones(2), input_names=["a", "b"])
+    with pytest.raises(TypeError, match="onnx.export: example input 1"):
+        al_onnx.export(lambda x, y: x, (np.ones(2), "text"))
+    with pytest.raises(TypeError, match=r"gradients_of\[0\] must be a Tensor that requires"):
+        al_onnx.export(lambda x: x.sum(), np.ones(2), gradients_of=[al.Tensor(np.ones(2))])
+    with pytest.raises(ValueError, match=r"dynamic_axes names \['batch'\]"):
+        al_onnx.export(lambda x: x * 2, np.ones(2), dynamic_axes={"batch": [0]})
+    with pytest.raises(TypeError, match="dynamic_axes must be a dict"):
+        al_onnx.export(lambda x: x * 2, np.ones(2), dynamic_axes=[0])
     monkeypatch.delitem(al_onnx.EMITTERS, "tanh")
     monkeypatch.setitem(al_onnx.NOT_EXPORTABLE, "tanh", "testing")
     with pytest.raises(ValueError, match=r"cannot export tanh \(testing\)"):

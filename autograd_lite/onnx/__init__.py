@@ -130,6 +130,9 @@ def _inputs(example_inputs: Any) -> list[Tensor]:
 
 def _dynamic(dynamic_axes: Any) -> dict[str, dict[int, str]]:
     out: dict[str, dict[int, str]] = {}
+    if dynamic_axes is not None and not isinstance(dynamic_axes, Mapping):
+        raise TypeError(f"onnx.export: dynamic_axes must be a dict {{name: {{axis: 'dim'}}}} or "
+                        f"{{name: [axis, ...]}}, got {type(dynamic_axes).__name__}")
     for name, axes in (dynamic_axes or {}).items():
         if isinstance(axes, Mapping):
             out[name] = {int(a): str(d) for a, d in axes.items()}
@@ -231,6 +234,10 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
                 renames[v] = b.fresh(t.name)
     graph_outputs = []
     produced = {o for n in b.nodes for o in n.output}
+    unknown = set(dyn) - set(in_names) - set(out_names)
+    if unknown:
+        raise ValueError(f"onnx.export: dynamic_axes names {sorted(unknown)}, which are not "
+                         f"inputs {in_names} or outputs {out_names}")
     for o, n in zip(outs, out_names):
         v = b.name(o)
         b.reserve(n)
