@@ -282,3 +282,39 @@ def test_module_is_exported_in_eval_mode():
         m = al_onnx.export(model, np.ones((2, 3), np.float32))
     assert model.training
     assert [n.op_type for n in m.graph.node] == ["MatMul", "Add"]
+
+
+def _attention(q, k, v):
+    d = q.shape[-1]
+    return F.softmax(q @ k.mT * (1.0 / np.sqrt(d)), axis=-1) @ v
+
+
+def _layer_norm(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mu) / (var + eps).sqrt() * gamma + beta
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_composed_attention_and_layer_norm(dtype, rng):
+    """Attention and layer norm composed from primitives: forward and gradients. Softmax's
+    detached max is a frozen constant, but a harmless one: no warning."""
+    q, k, v = (rng.normal(size=(2, 5, 4)).astype(dtype) for _ in range(3))
+    gamma, beta = (al.Tensor(rng.normal(size=4).astype(dtype), requires_grad=True)
+                   for _ in range(2))
+    f = lambda q, k, v: _layer_norm(_attention(q, k, v), gamma, beta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", al_onnx.TraceWarning)
+        m = al_onnx.export(f, (q, k, v))
+    close(run(m, q, k, v)[0], f(q, k, v).data, dtype)
+    loss = lambda q, k, v: (f(q, k, v) ** 2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", al_onnx.TraceWarning)
+        m = al_onnx.export(loss, (q, k, v), gradients_of=[gamma, beta, q])
+    got = run(m, q, k, v)
+    L = loss(q, k, v)
+    L.backward()
+    close(got[0], L.data, dtype)
+    close(got[1], gamma.grad.data, dtype)
+    close(got[2], beta.grad.data, dtype)
+    assert got[3].shape == q.shape

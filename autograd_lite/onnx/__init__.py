@@ -71,8 +71,9 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
         symbolic (a dynamic batch). The trace is repeated with that axis one longer, and an
         error is raised if the graph depends on its length (e.g. a mean's ``1/N``).
     opset : the ONNX opset (default and minimum 18).
-    gradients_of : Tensors (or a Module, for all its parameters): the first output must then be
-        a scalar loss, and the model also outputs its gradient with respect to each.
+    gradients_of : Tensors, or example inputs (or a Module, for all its parameters): the first
+        output must then be a scalar loss, and the model also outputs its gradient with
+        respect to each.
     check_trace : trace again on other inputs (rolled along axis 0; floats also mapped to
         ``0.5 − x``) and warn (:class:`TraceWarning`) about constants that changed.
 
@@ -96,12 +97,13 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
     dyn = _dynamic(dynamic_axes)
     trace = dict(f=f, input_names=input_names, output_names=output_names, dyn=dyn, opset=opset,
                  gradients_of=gradients_of)
-    trace["examples"] = inputs     # what gradients_of may refer to
+    raw = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
+    trace["examples"] = list(raw)     # what gradients_of may refer to (arrays or Tensors)
     was_training = isinstance(f, nn.Module) and f.training
     if was_training:
         f.eval()
     try:
-        model = _trace(inputs=inputs, **trace)
+        model, _ = _trace(inputs=inputs, **trace)
         if dyn:
             _check_dynamic(model, inputs, trace)
         if check_trace:
@@ -170,7 +172,9 @@ def _param_names(f: Any, wrt: Any) -> dict:
 
 
 def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: Any,
-           dyn: dict, opset: int, gradients_of: Any, examples: list) -> onnx.ModelProto:
+           dyn: dict, opset: int, gradients_of: Any,
+           examples: list) -> tuple[onnx.ModelProto, list[np.ndarray]]:
+    """The ONNX model of ``f`` on ``inputs``, and the values of its outputs."""
     xs = _leaf_inputs(inputs)
     in_names = list(input_names) if input_names is not None else [
         x.name or f"input{i}" for i, x in enumerate(inputs)]
@@ -254,7 +258,7 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="autograd_lite")
     model.ir_version = min(IR_VERSION, onnx.IR_VERSION)
-    return model
+    return model, [o._data for o in outs]
 
 
 def _reads_input(params: Any, arrays: dict) -> bool:
@@ -343,7 +347,7 @@ def _check_dynamic(model: onnx.ModelProto, inputs: list[Tensor], trace: dict) ->
                 raise ValueError(f"onnx.export: dynamic axis {axis} of input {n!r} is empty")
             d = np.concatenate([d, np.take(d, [0], axis=axis)], axis=axis)
         grown.append(Tensor(d, name=x.name))
-    other = _trace(inputs=grown, **{**trace, "input_names": names})
+    other, _ = _trace(inputs=grown, **{**trace, "input_names": names})
     diff = _differing(model, other)
     if diff or _graph_key(model) != _graph_key(other):
         raise ValueError("onnx.export: the graph depends on the length of a dynamic axis: "
@@ -356,7 +360,8 @@ def _check_dynamic(model: onnx.ModelProto, inputs: list[Tensor], trace: dict) ->
 def _check_values(model: onnx.ModelProto, inputs: list[Tensor], trace: dict) -> None:
     """Trace again on other inputs of the same shapes and dtypes — rolled by one along axis 0
     (so class indices stay valid), floating-point ones also mapped ``x → 0.5 − x`` (so signs
-    and ties change) — and warn about the constants that changed."""
+    and ties change). Where constants changed, run the exported model on those inputs: warn
+    unless it still computes what ``f`` does (a frozen softmax shift, for one, is harmless)."""
     others = []
     for x in inputs:
         d = np.roll(x._data, 1, axis=0) if x.ndim else x._data
@@ -364,16 +369,46 @@ def _check_values(model: onnx.ModelProto, inputs: list[Tensor], trace: dict) -> 
     names = [i.name for i in model.graph.input]
     try:
         with np.errstate(all="ignore"):
-            other = _trace(inputs=others, **{**trace, "input_names": names})
+            other, want = _trace(inputs=others, **{**trace, "input_names": names})
     except Exception:   # f rejects the other inputs: nothing to compare
         return
     diff = _differing(model, other)
-    if diff or _graph_key(model) != _graph_key(other):
-        warnings.warn("onnx.export: the exported graph froze values computed from the example "
-                      "inputs, so it computes f only for inputs like these: "
-                      + (", ".join(diff[:5]) if diff else "the nodes changed")
-                      + ". (Comparisons, masks and indices made outside recorded ops are "
-                      "constants of a trace.)", TraceWarning, stacklevel=3)
+    if not diff and _graph_key(model) == _graph_key(other):
+        return
+    try:
+        got = _evaluate(model, [x._data for x in others])
+        if all(_agree(g, w) for g, w in zip(got, want)):
+            return
+    except Exception:   # the model cannot run on them (e.g. a frozen shape): it does not fit
+        pass
+    warnings.warn("onnx.export: the exported graph froze values computed from the example "
+                  "inputs, so it computes f only for inputs like these: "
+                  + (", ".join(diff[:5]) if diff else "the nodes changed")
+                  + ". (Comparisons, masks and indices made outside recorded ops are "
+                  "constants of a trace.)", TraceWarning, stacklevel=3)
+
+
+def _evaluate(model: onnx.ModelProto, feeds: list[np.ndarray]) -> list[np.ndarray]:
+    """Run ``model`` with ONNX Runtime, or with onnx's reference evaluator without it."""
+    named = {i.name: v for i, v in zip(model.graph.input, feeds)}
+    try:
+        import onnxruntime
+    except ImportError:
+        from onnx.reference import ReferenceEvaluator
+        return ReferenceEvaluator(model).run(None, named)
+    sess = onnxruntime.InferenceSession(model.SerializeToString(),
+                                        providers=["CPUExecutionProvider"])
+    return sess.run(None, named)
+
+
+def _agree(got: np.ndarray, want: np.ndarray) -> bool:
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape:
+        return False
+    if want.dtype.kind != "f":
+        return bool(np.array_equal(got, want))
+    tol = {2: 1e-2, 4: 1e-4}.get(want.dtype.itemsize, 1e-9)
+    return bool(np.allclose(got, want, rtol=tol, atol=tol, equal_nan=True))
 
 
 # ---------------------------------------------------------------------------------------------
