@@ -318,3 +318,22 @@ def test_composed_attention_and_layer_norm(dtype, rng):
     close(got[1], gamma.grad.data, dtype)
     close(got[2], beta.grad.data, dtype)
     assert got[3].shape == q.shape
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_logsumexp_of_infinite_rows(dtype):
+    x = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [1000.0, 1000.0], [0.0, -np.inf]], dtype)
+    with np.errstate(divide="ignore"):        # log 0 = −inf on the all −inf row
+        m = al_onnx.export(lambda x: al.logsumexp(x, axis=-1), x)
+        want = al.logsumexp(x, axis=-1).data
+    (got,) = run(m, x)
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    np.testing.assert_allclose(got, want, rtol=1e-3 if dtype == np.float16 else TOL[dtype])
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_float16_mlp(fused):
+    model, x, y = _mlp_problem(np.float16)
+    loss = lambda x, y: F.cross_entropy(model(x), y, fused=fused)
+    m = al_onnx.export(loss, (x, y))
+    np.testing.assert_allclose(run(m, x, y)[0], loss(x, y).data, rtol=2e-3)

@@ -58,7 +58,8 @@ def _reduce(op_type: str) -> Emitter:
 
 
 def _logsumexp(b: Builder, t: Any) -> str:
-    """max + log Σ exp(x − max), the max replaced by 0 on infinite rows (as ops.logsumexp)."""
+    """max + log Σ exp(x − max), the max replaced by 0 where it is not finite (as
+    ops.logsumexp: −inf rows stay −inf, +inf rows +inf)."""
     (x,) = t._parents
     xin = b.name(x)
     if x.ndim == 0:
@@ -66,7 +67,8 @@ def _logsumexp(b: Builder, t: Any) -> str:
     axes = b.ints(normalize_axes(t._params["axis"], x.ndim))
     m = b.node("ReduceMax", [xin, axes], keepdims=1)
     zero = b.const(np.zeros((), dtype=x.dtype))
-    m = b.node("Where", [b.node("IsInf", [m]), zero, m])
+    finite = b.node("Equal", [b.node("Sub", [m, m]), zero])   # (IsInf has no float16 in 18)
+    m = b.node("Where", [finite, m, zero])
     s = b.node("ReduceSum", [b.node("Exp", [b.node("Sub", [xin, m])]), axes], keepdims=1)
     out = b.node("Add", [b.node("Log", [s]), m])
     return out if t._params["keepdims"] else b.node("Squeeze", [out, axes])
