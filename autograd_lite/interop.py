@@ -27,7 +27,7 @@ from . import nn, optim
 from .tensor import Tensor
 
 __all__ = ["to_torch", "load_torch_state_dict", "optimizer_to_torch", "load_trained",
-           "from_dlpack", "dlpack", "dlpack_device", "TORCH_MODULES"]
+           "save_torch", "from_dlpack", "dlpack", "dlpack_device", "TORCH_MODULES"]
 
 
 def _torch() -> Any:
@@ -254,6 +254,20 @@ def load_trained(checkpoint: str | os.PathLike) -> nn.MLP:
     model = nn.MLP(sizes, dtype=dtype, rng=0)
     nn.load(weights, model)
     return model.eval()
+
+
+def save_torch(checkpoint: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Write the model ``autograd-lite train`` wrote as a PyTorch module file (``torch.save``
+    of :func:`to_torch`'s module; read it with ``torch.load(out, weights_only=False)``).
+
+    Example
+    -------
+    >>> save_torch("runs/digits", "digits.pt")   # doctest: +SKIP
+    PosixPath('digits.pt')
+    """
+    module = to_torch(load_trained(checkpoint))
+    _torch().save(module, os.fspath(out))
+    return Path(out)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -210,6 +210,8 @@ def test_a_trained_checkpoint_goes_to_torch(tmp_path, rng):
     x = rng.normal(size=(5, 2)).astype(np.float32)
     _close(model(x).data, res.model(x).data)
     _close(_out(model.to_torch(), x), res.model(x).data)
+    path = interop.save_torch(tmp_path, tmp_path / "model.pt")
+    _close(_out(torch.load(path, weights_only=False), x), res.model(x).data)
 
 
 def test_load_trained_errors(tmp_path):

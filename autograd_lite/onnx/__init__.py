@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("autograd_lite.onnx needs the 'onnx' package: "
                       "pip install 'autograd-lite[onnx]'") from None
 
-from .. import nn
+from .. import __version__, nn
 from ..engine import cotangents, enable_grad, toposort
 from ..interop import load_trained
 from ..tensor import Tensor
@@ -77,7 +77,8 @@ def export(f: Callable, example_inputs: Any, path: str | os.PathLike | None = No
     check_trace : trace again on other inputs (rolled along axis 0; floats also mapped to
         ``0.5 − x``) and warn (:class:`TraceWarning`) about constants that changed.
 
-    Returns the ``onnx.ModelProto`` (checked with ``onnx.checker.check_model``).
+    Returns the ``onnx.ModelProto`` (checked with ``onnx.checker.check_model``). ``f`` is
+    called once more per check (dynamic axes, ``check_trace``): keep it free of side effects.
 
     Example
     -------
@@ -256,7 +257,7 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
     graph = helper.make_graph(b.nodes, getattr(f, "__name__", type(f).__name__), graph_inputs,
                               graph_outputs, b.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="autograd_lite")
+                              producer_name="autograd_lite", producer_version=__version__)
     model.ir_version = min(IR_VERSION, onnx.IR_VERSION)
     return model, [o._data for o in outs]
 
