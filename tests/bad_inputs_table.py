@@ -745,3 +745,18 @@ SCALAR = [
 
 TABLE: list[Case] = (GENERATED + TENSOR + FACTORIES + OPS + FUNCTIONAL + TRANSFORMS + GRADCHECK
                      + NN + OPTIM + DATA + VIZ + COMPARE + SCALAR)
+
+
+def _family_rows() -> list[Case]:
+    """The ``ROWS`` of every ``tests/bad_inputs_<family>.py`` (one file per op family)."""
+    import importlib
+    import pathlib
+
+    rows: list[Case] = []
+    for path in sorted(pathlib.Path(__file__).parent.glob("bad_inputs_*.py")):
+        if path.stem != "bad_inputs_table":
+            rows += importlib.import_module(f"tests.{path.stem}").ROWS
+    return rows
+
+
+TABLE += _family_rows()
