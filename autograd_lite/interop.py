@@ -280,6 +280,7 @@ def from_dlpack(x: Any, *, requires_grad: bool = False) -> Tensor:
 
     Example
     -------
+    >>> import torch
     >>> from_dlpack(torch.arange(3.0))     # writes to either show in the other
     Tensor([0., 1., 2.], dtype=float32)
     """

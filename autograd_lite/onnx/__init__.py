@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("autograd_lite.onnx needs the 'onnx' package: "
                       "pip install 'autograd-lite[onnx]'") from None
 
-from .. import __version__, nn
+from .. import nn
 from ..engine import cotangents, enable_grad, toposort
 from ..interop import load_trained
 from ..tensor import Tensor
@@ -257,7 +257,7 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
     graph = helper.make_graph(b.nodes, getattr(f, "__name__", type(f).__name__), graph_inputs,
                               graph_outputs, b.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="autograd_lite", producer_version=__version__)
+                              producer_name="autograd_lite")
     model.ir_version = min(IR_VERSION, onnx.IR_VERSION)
     return model, [o._data for o in outs]
 
