@@ -181,44 +181,13 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
         x.name or f"input{i}" for i, x in enumerate(inputs)]
     if len(in_names) != len(xs):
         raise ValueError(f"onnx.export: {len(in_names)} input names for {len(xs)} inputs")
-    with enable_grad():
-        result = f(*xs)
-    outs = list(result) if isinstance(result, (tuple, list)) else [result]
-    for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
-            raise TypeError(f"onnx.export: output {i} of f is a {type(o).__name__}, not a Tensor")
-    out_names = list(output_names) if output_names is not None else [
-        o.name or f"output{i}" for i, o in enumerate(outs)]
-    if len(out_names) != len(outs):
-        raise ValueError(f"onnx.export: {len(out_names)} output names for {len(outs)} outputs")
-    names = _param_names(f, gradients_of)
-    seed = None
-    if gradients_of is not None:
-        wrt = (gradients_of.parameters() if isinstance(gradients_of, nn.Module)
-               else list(gradients_of))
-        swap = {id(x): t for x, t in zip(examples, xs)}
-        wrt = [swap.get(id(w), w) for w in wrt]
-        seed = Tensor(np.ones_like(outs[0]._data), requires_grad=True)
-        outs += _gradients(outs[0], wrt, seed)
-        for i, w in enumerate(wrt):
-            label = names.get(w) or w.name or next(
-                (n for n, x in zip(in_names, xs) if x is w), f"param{i}")
-            out_names.append(f"grad_{label}")
+    outs, out_names, seed, names = _record(f, xs, in_names, output_names, gradients_of, examples)
+    unknown = set(dyn) - set(in_names) - set(out_names)
+    if unknown:
+        raise ValueError(f"onnx.export: dynamic_axes names {sorted(unknown)}, which are not "
+                         f"inputs {in_names} or outputs {out_names}")
     order = toposort(outs, all_nodes=True)[::-1]         # parents first
-    leaves = set(xs)
-    arrays = {id(x._data): x._data for x in xs}
-    live = set()
-    params = []
-    for t in order:
-        if t._parents:
-            if any(p in live for p in t._parents) or _reads_input(t._params, arrays):
-                live.add(t)
-        elif t is seed:
-            live.add(t)
-        elif t in leaves or t.requires_grad:
-            live.add(t)
-            if t not in leaves:
-                params.append(t)
+    live, params = _live(order, xs, seed)
     _check_ops(t for t in order if t in live and t._parents)
     b = Builder(opset, live, {id(x._data): (n, x._data) for x, n in zip(xs, in_names)})
     graph_inputs = []
@@ -231,18 +200,13 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
         b.values[p] = n
     if seed is not None:
         b.values[seed] = b.const(seed._data, "one")
-    renames: dict[str, str] = {}   # a node's output name -> the Tensor's name
+    renames: dict[str, str] = {}   # a node's output name -> the Tensor's (or output's) name
     for t in order:
         if t in live and t._parents:
             v = b.values[t] = EMITTERS[t._op.name](b, t)
             if t.name and v not in renames and b.nodes and v in b.nodes[-1].output:
                 renames[v] = b.fresh(t.name)
-    graph_outputs = []
     produced = {o for n in b.nodes for o in n.output}
-    unknown = set(dyn) - set(in_names) - set(out_names)
-    if unknown:
-        raise ValueError(f"onnx.export: dynamic_axes names {sorted(unknown)}, which are not "
-                         f"inputs {in_names} or outputs {out_names}")
     for o, n in zip(outs, out_names):
         v = b.name(o)
         b.reserve(n)
@@ -250,16 +214,66 @@ def _trace(f: Callable, inputs: list[Tensor], input_names: Any, output_names: An
             renames[v] = n
         else:
             b.nodes.append(helper.make_node("Identity", [renames.get(v, v)], [n]))
-        graph_outputs.append(_value_info(n, o._data, dyn))
     for node in b.nodes:
         node.input[:] = [renames.get(v, v) for v in node.input]
         node.output[:] = [renames.get(v, v) for v in node.output]
     graph = helper.make_graph(b.nodes, getattr(f, "__name__", type(f).__name__), graph_inputs,
-                              graph_outputs, b.initializers)
+                              [_value_info(n, o._data, dyn) for o, n in zip(outs, out_names)],
+                              b.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="autograd_lite")
     model.ir_version = min(IR_VERSION, onnx.IR_VERSION)
     return model, [o._data for o in outs]
+
+
+def _record(f: Callable, xs: list[Tensor], in_names: list[str], output_names: Any,
+            gradients_of: Any, examples: list) -> tuple[list, list[str], Any, dict]:
+    """Run ``f`` (and, with ``gradients_of``, its backward pass with ``create_graph``): the
+    output Tensors, their names, the backward's seed (or ``None``), the parameters' names."""
+    with enable_grad():
+        result = f(*xs)
+    outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"onnx.export: output {i} of f is a {type(o).__name__}, not a Tensor")
+    out_names = list(output_names) if output_names is not None else [
+        o.name or f"output{i}" for i, o in enumerate(outs)]
+    if len(out_names) != len(outs):
+        raise ValueError(f"onnx.export: {len(out_names)} output names for {len(outs)} outputs")
+    names = _param_names(f, gradients_of)
+    if gradients_of is None:
+        return outs, out_names, None, names
+    wrt = (gradients_of.parameters() if isinstance(gradients_of, nn.Module)
+           else list(gradients_of))
+    swap = {id(x): t for x, t in zip(examples, xs)}
+    wrt = [swap.get(id(w), w) for w in wrt]
+    seed = Tensor(np.ones_like(outs[0]._data), requires_grad=True)
+    outs += _gradients(outs[0], wrt, seed)
+    for i, w in enumerate(wrt):
+        label = names.get(w) or w.name or next(
+            (n for n, x in zip(in_names, xs) if x is w), f"param{i}")
+        out_names.append(f"grad_{label}")
+    return outs, out_names, seed, names
+
+
+def _live(order: list, xs: list[Tensor], seed: Any) -> tuple[set, list]:
+    """The Tensors that depend on an input or a parameter (the rest is folded into constants),
+    and the parameters: leaves that require grad, other than the inputs."""
+    leaves = set(xs)
+    arrays = {id(x._data): x._data for x in xs}
+    live: set = set()
+    params = []
+    for t in order:
+        if t._parents:
+            if any(p in live for p in t._parents) or _reads_input(t._params, arrays):
+                live.add(t)
+        elif t is seed:        # a constant, but the backward pass is recorded from it
+            live.add(t)
+        elif t in leaves or t.requires_grad:
+            live.add(t)
+            if t not in leaves:
+                params.append(t)
+    return live, params
 
 
 def _reads_input(params: Any, arrays: dict) -> bool:
