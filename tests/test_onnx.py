@@ -48,10 +48,6 @@ def test_every_op_exports_or_says_why_not():
 EXPORTED_CASES = [c for c in spec.cases() if c[0] in al_onnx.EMITTERS]
 
 
-def _unsupported(name, params) -> bool:
-    return False
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name,k,shapes,params", EXPORTED_CASES,
                          ids=[f"{c[0]}-{c[1]}" for c in EXPORTED_CASES])
