@@ -196,6 +196,8 @@ class Tensor(InPlace, Methods, Node):
         else:
             xs = [p._data for p in parents]
             out = self._data
+        vjps = op.vjps
+        variadic = op.variadic
         cots: list = [None] * len(parents)
         passed = False   # g itself went to an input already: another one gets a copy
         i = -1
@@ -203,7 +205,13 @@ class Tensor(InPlace, Methods, Node):
             i += 1
             if not p.requires_grad:
                 continue
-            c = op.vjp(i, g, out, xs, params)
+            if variadic:
+                c = op.vjp(i, g, out, xs, params)
+            else:   # Op.vjp inlined (hot path: once per parent per backward)
+                f = vjps[i]
+                if f is None:
+                    continue
+                c = f(g, out, *xs, **params) if params else f(g, out, *xs)
             if c is None:
                 continue
             pd = p._data
