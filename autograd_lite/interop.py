@@ -9,8 +9,7 @@ directions (and for the optimizer's moments). Each supported module type has one
 :data:`TORCH_MODULES`.
 
 Arrays: :func:`from_dlpack` wraps any DLPack producer (a PyTorch or JAX CPU tensor, a NumPy
-array, ...) as a Tensor without copying; :func:`dlpack` / :func:`dlpack_device` are the bodies of
-``Tensor.__dlpack__`` / ``Tensor.__dlpack_device__``.
+array, ...) as a Tensor without copying; ``Tensor.__dlpack__`` goes the other way.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from . import nn, optim
 from .tensor import Tensor
 
 __all__ = ["to_torch", "load_torch_state_dict", "optimizer_to_torch", "load_trained",
-           "save_torch", "from_dlpack", "dlpack", "dlpack_device", "TORCH_MODULES"]
+           "save_torch", "from_dlpack", "TORCH_MODULES"]
 
 
 def _torch() -> Any:
@@ -298,14 +297,3 @@ def from_dlpack(x: Any, *, requires_grad: bool = False) -> Tensor:
                               f"PyTorch tensor that requires grad must be detached first): "
                               f"{e}") from None
     return Tensor(arr, requires_grad=requires_grad)
-
-
-def dlpack(t: Tensor, **kwargs: Any) -> Any:
-    """``Tensor.__dlpack__``: a DLPack capsule of ``t``'s data (no copy). Keyword arguments
-    (``stream``, ``max_version``, ``dl_device``, ``copy``) are NumPy's."""
-    return t._data.__dlpack__(**kwargs)
-
-
-def dlpack_device(t: Tensor) -> tuple[int, int]:
-    """``Tensor.__dlpack_device__``: ``(1, 0)``, the CPU."""
-    return t._data.__dlpack_device__()

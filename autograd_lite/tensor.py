@@ -360,6 +360,14 @@ class Tensor(InPlace, Methods, Node):
         """The values as an ``ndarray`` (shared, not copied; see ``data``)."""
         return self._data
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """A DLPack capsule of the values, no copy (``torch.from_dlpack(t)``,
+        ``np.from_dlpack(t)``); keyword arguments are NumPy's."""
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._data.__dlpack_device__()
+
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
