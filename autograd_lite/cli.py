@@ -16,7 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__, compare, examples, preflight, train, viz
+import autograd_lite
+
+from . import compare, examples, notation, preflight, train, viz
 from .preflight import OptionError
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
@@ -177,7 +179,7 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _run_explain(args: argparse.Namespace) -> int:
-    print(viz.explain(examples.build(args.example)))
+    print(notation.explain(examples.build(args.example)))
     return 0
 
 
@@ -213,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="autograd-lite",
         description="autograd_lite: reverse-mode autodiff on NumPy. Compare fused and composed "
                     "softmax cross-entropy, draw graphs, train small models.")
-    parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"autograd-lite {autograd_lite.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     runners: dict[str, Callable[[argparse.Namespace], int]] = {
         "compare": _run_compare, "graph": _run_graph, "explain": _run_explain,
