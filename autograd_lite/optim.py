@@ -83,8 +83,12 @@ class Optimizer:
 
         Example
         -------
-        >>> save(opt, "optimizer.npz")
-        >>> opt.load_state_dict(load("optimizer.npz"))
+        >>> model = al.nn.MLP([2, 3], rng=0)
+        >>> opt = Adam(model.parameters())
+        >>> sorted(opt.state_dict())
+        ['hyper.betas', 'hyper.eps', 'hyper.lr', 'hyper.weight_decay']
+        >>> al.nn.save(opt, "optimizer.npz")              # doctest: +SKIP
+        >>> al.nn.load("optimizer.npz", opt)              # doctest: +SKIP
         """
         out = {f"hyper.{k}": np.array(v) for k, v in self._hyperparameters().items()}
         for i, state in enumerate(self.state):

@@ -390,7 +390,7 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
 
     Example
     -------
-    >>> resume("runs/moons", epochs=10)
+    >>> resume("runs/moons", epochs=10)          # doctest: +SKIP
     """
     d = Path(out)
     missing = [f for f in RUN_FILES[:4] if not (d / f).is_file()]

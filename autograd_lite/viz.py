@@ -484,7 +484,7 @@ def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
 
     Example
     -------
-    >>> save_graph(draw_graph(loss), "loss.svg")
+    >>> save_graph(draw_graph(loss), "loss.svg")      # doctest: +SKIP
     'loss.svg'
     """
     import graphviz
