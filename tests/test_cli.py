@@ -340,3 +340,15 @@ def test_fit_stops_cleanly_on_sigint_in_python_and_restores_the_handler():
     assert hist.progress.interrupted and hist.progress.step == 5 and len(calls) == 5
     assert any("stopping at the end of this step" in line for line in logged)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ctrl_c_in_any_command_is_one_line_and_exit_130(monkeypatch, capsys):
+    from autograd_lite import compare
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare, "compare_gradients", interrupted)
+    assert main(["compare", "--repeat", "1"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "autograd-lite compare: interrupted"
