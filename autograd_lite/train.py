@@ -108,7 +108,7 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1
 
     Example
     -------
-    >>> evaluate(model, split.X_test, split.y_test)
+    >>> evaluate(model, split.X_test, split.y_test)      # doctest: +SKIP
     0.972
     """
     was_training = model.training
@@ -171,9 +171,12 @@ def fit(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarr
 
     Example
     -------
-    >>> model = nn.MLP([2, 64, 64, 2], rng=0)
-    >>> hist = fit(model, optim.Adam(model.parameters(), lr=1e-2), X, y, epochs=30)
-    >>> hist.train_loss[-1]
+    >>> X, y = datasets.make_moons(200, seed=0)
+    >>> model = nn.MLP([2, 16, 2], rng=0)
+    >>> hist = fit(model, optim.Adam(model.parameters(), lr=1e-2), X, y, epochs=3,
+    ...            progress=False)
+    >>> hist.epoch, hist.progress.step
+    ([1, 2, 3], 12)
     """
     if loss not in LOSSES:
         raise ValueError(f"fit: loss must be one of {LOSSES}, got {loss!r}")
@@ -368,8 +371,8 @@ def run(config: Config, out: str | Path | None = None, *, progress: bool = True,
 
     Example
     -------
-    >>> res = run(Config(data="moons", epochs=5), "runs/moons")
-    >>> res.test_acc
+    >>> res = run(Config(data="moons", epochs=5), "runs/moons")   # doctest: +SKIP
+    >>> res.test_acc                                           # doctest: +SKIP
     """
     cfg = config.resolved()
     split, out_dir = _prepare(cfg, out, log)
