@@ -153,7 +153,8 @@ def graph_stats(root: Node | Sequence[Node], *, exclude: Iterable[Any] = ()) -> 
     Example
     -------
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
-    >>> graph_stats((x * x).sum())      # 5 nodes (3 values, 2 ops), 5 edges, ...
+    >>> print(graph_stats((x * x).sum()))
+    5 nodes (3 values, 2 ops), 5 edges, 40 bytes; ops: mul×1, sum×1
     """
     order = _forward(_roots(root))
     skip = {id(_owner(getattr(a, "_data", a))) for a in exclude}
@@ -314,7 +315,10 @@ def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
     -------
     >>> W = Tensor(np.ones((3, 2)), requires_grad=True, name="W")
     >>> dot = draw_graph((Tensor(np.ones((4, 3))) @ W).relu().sum())
-    >>> save_graph(dot, "graph.svg")
+    >>> dot.graph_attr["rankdir"]                     # a chain: top to bottom
+    'TB'
+    >>> save_graph(dot, "graph.svg")                  # doctest: +SKIP
+    'graph.svg'
     """
     if rankdir not in ("auto", "LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be auto, LR, RL, TB or BT, got {rankdir!r}")
@@ -408,7 +412,11 @@ def draw_side_by_side(drawings: dict[str, Node | Sequence[Node]], **kwargs: Any
 
     Example
     -------
-    >>> draw_side_by_side({"composed": composed_loss, "fused": fused_loss}, rankdir="TB")
+    >>> z, y = Tensor(np.zeros((4, 3)), requires_grad=True), np.array([0, 1, 2, 0])
+    >>> both = draw_side_by_side({"composed": al.cross_entropy(z, y, fused=False),
+    ...                           "fused": al.cross_entropy(z, y)}, rankdir="TB")
+    >>> both.source.count("subgraph cluster")
+    2
     """
     if not isinstance(drawings, Mapping):
         raise TypeError(f"draw_side_by_side: expected a dict of caption → graph root, got "
