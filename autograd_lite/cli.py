@@ -1,5 +1,5 @@
 """The ``autograd-lite`` command (also ``python -m autograd_lite``): ``compare``, ``graph``,
-``explain``, ``train``.
+``explain``, ``train``, ``export``.
 
 A thin shell: each subcommand is one entry in :data:`COMMANDS` (help, description, arguments)
 and one ``_run_<name>(args) -> int`` that calls the library. Options are checked by the library
@@ -111,10 +111,20 @@ COMMANDS: dict[str, dict[str, Any]] = {
               _arg("--resume", default=None, metavar="DIR",
                    help="continue the run in DIR (only --epochs and --max-steps may change)"),
               _arg("--no-progress", action="store_true", help="no progress bar")]),
+    "export": dict(
+        help="export a model trained by 'train' to ONNX",
+        description="Write the model that 'autograd-lite train' saved (its run directory or "
+                    "model.npz) as ONNX: input x (batch, features), output logits, the batch "
+                    "axis dynamic. Needs the onnx extra: pip install 'autograd-lite[onnx]'.",
+        args=[_arg("checkpoint", help="run directory of autograd-lite train, or its model.npz"),
+              _arg("-o", "--output", default="model.onnx",
+                   help="file to write (default model.onnx)"),
+              _arg("--opset", type=int, default=None, help="ONNX opset (default 18)")]),
 }
 
 # library option name -> command-line spelling, where they differ
-_FLAGS = {"path": "-o/--output", "output": "-o/--output", "examples": "EXAMPLE"}
+_FLAGS = {"path": "-o/--output", "output": "-o/--output", "examples": "EXAMPLE",
+          "checkpoint": "CHECKPOINT"}
 
 
 def _flag(option: str) -> str:
@@ -206,6 +216,20 @@ def _run_train(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if res.progress.interrupted else 0
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    try:
+        from .onnx import export_checkpoint
+    except ImportError as e:
+        raise OptionError("checkpoint", f"exporting needs the onnx extra "
+                                        f"(pip install 'autograd-lite[onnx]'): {e}") from None
+    try:
+        path = export_checkpoint(args.checkpoint, args.output, opset=args.opset)
+    except (FileNotFoundError, ValueError) as e:
+        raise OptionError("checkpoint", str(e)) from None
+    print(f"wrote {path}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # The parser and main
 
@@ -220,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     runners: dict[str, Callable[[argparse.Namespace], int]] = {
         "compare": _run_compare, "graph": _run_graph, "explain": _run_explain,
-        "train": _run_train}
+        "train": _run_train, "export": _run_export}
     for name, spec in COMMANDS.items():
         p = sub.add_parser(name, help=spec["help"], description=spec["description"])
         for flags, kwargs in spec["args"]:

@@ -352,3 +352,24 @@ def test_ctrl_c_in_any_command_is_one_line_and_exit_130(monkeypatch, capsys):
     assert main(["compare", "--repeat", "1"]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "autograd-lite compare: interrupted"
+
+
+def test_export_writes_an_onnx_model_of_a_trained_run(tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    run = tmp_path / "run"
+    assert main(["train", "--data", "moons", "--epochs", "1", "--hidden", "8", "--out", str(run),
+                 "--no-progress"]) == 0
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(run), "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    sess = ort.InferenceSession(str(out))
+    x = np.zeros((5, 2), dtype=np.float32)
+    assert sess.run(None, {"x": x})[0].shape == (5, 2)
+
+
+def test_export_of_a_missing_run_is_one_line_and_exit_2(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    assert main(["export", str(tmp_path / "nothing"), "-o", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograd-lite export: error: argument CHECKPOINT:") and \
+        err.count("\n") == 1
