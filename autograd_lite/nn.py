@@ -20,7 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from .tensor import Tensor, as_tensor
 
 __all__ = [
     "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
-    "save", "load",
+    "save", "load", "IncompatibleKeys",
 ]
 
 
@@ -73,23 +73,47 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.setdefault("_params", {})      # tolerate a subclass that skips super().__init__
         modules = d.setdefault("_modules", {})
+        buffers = d.setdefault("_buffers", {})
+        if name in buffers and not isinstance(value, (Parameter, Module)):
+            buffers[name] = None if value is None else as_tensor(value, "register_buffer")
+            object.__setattr__(self, name, buffers[name])
+            return
         params.pop(name, None)
         modules.pop(name, None)
+        buffers.pop(name, None)
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Module):
             modules[name] = value
+        elif _holds_state(value):
+            raise TypeError(
+                f"{type(self).__name__}.{name}: a plain {type(value).__name__} holding Modules or "
+                f"Parameters would be neither trained nor saved (they are not registered); use "
+                f"nn.ModuleList, nn.ModuleDict or nn.ParameterList instead")
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self.__dict__.get("_params", {}).pop(name, None)
         self.__dict__.get("_modules", {}).pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Register ``value`` (an array, or ``None``) as state that is saved in ``state_dict``
+        but not trained (running statistics): later assignments to ``self.<name>`` update it."""
+        self.__dict__.setdefault("_buffers", {})[name] = None
+        setattr(self, name, value)
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """``(path, buffer)`` pairs of this module and its submodules."""
+        return [(f"{path}.{name}" if path else name, b) for path, m in self.named_modules()
+                for name, b in m.__dict__.get("_buffers", {}).items() if b is not None]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}: define forward()")
@@ -140,23 +164,28 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter path → a copy of its array (a snapshot: later training does not change it)."""
-        return {name: p._data.copy() for name, p in self.named_parameters()}
+        """Parameter and buffer path → a copy of its array (a snapshot: later training does not
+        change it)."""
+        return {name: p._data.copy() for name, p in self.named_parameters() + self.named_buffers()}
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> Module:
-        """Copy arrays from ``state`` into the parameters, checking names, shapes and dtypes.
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from ``state`` into the parameters and buffers, checking names, shapes and
+        dtypes; returns the ``(missing_keys, unexpected_keys)`` as PyTorch does.
 
-        Raises ``KeyError`` naming missing (or, with ``strict``, unexpected) keys and ``ValueError``
-        naming the key whose shape or dtype differs; nothing is changed when a check fails.
+        With ``strict`` (the default) any missing or unexpected key raises ``KeyError`` naming
+        them; with ``strict=False`` the keys present in both are loaded and the others reported.
+        A shape or dtype mismatch raises ``ValueError`` naming the key; nothing is changed when a
+        check fails.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state).__name__}")
-        params = dict(self.named_parameters())
+        params = dict(self.named_parameters() + self.named_buffers())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
+        params = {k: p for k, p in params.items() if k in state}
         where = type(self).__name__
-        if missing or (strict and unexpected):
+        if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: {where}: missing keys {missing}, unexpected keys "
                            f"{unexpected}")
         arrays = {}
@@ -173,7 +202,7 @@ class Module:
         for k, p in params.items():
             np.copyto(p._data, arrays[k])
             touch(p)
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # -- repr ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -189,6 +218,22 @@ class Module:
         for name, m in self.__dict__.get("_modules", {}).items():
             lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
         return "\n".join(lines)
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` could not match (PyTorch's ``_IncompatibleKeys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _holds_state(value: Any) -> bool:
+    """Whether a plain list, tuple, set or dict (at any depth) holds a Module or Parameter."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple, set, frozenset)):
+        return False
+    return any(isinstance(v, (Parameter, Module)) or _holds_state(v) for v in value)
 
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -471,3 +516,13 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
     if module is not None:
         module.load_state_dict(state)
     return state
+
+
+# ---------------------------------------------------------------------------------------------
+# Containers, more layers and initialisers live in their own modules (re-exported here).
+
+from . import init  # noqa: E402  (nn.init.xavier_uniform_, ...)
+from .layers import *  # noqa: E402, F403
+from .layers import __all__ as _layers_all  # noqa: E402
+
+__all__ += [*_layers_all, "init"]

@@ -163,7 +163,7 @@ def test_margin_ranking_and_cosine_embedding_match_torch(dtype, rng):
              margin=0.3)
     x1 = rng.standard_normal((6, 4)).astype(dtype)
     x2 = rng.standard_normal((6, 4)).astype(dtype)
-    x2[0] = 0.0                                                 # a zero vector (eps keeps it finite)
+    x2[0] = 0.0                                        # a zero vector (eps keeps it finite)
     ill = dict(rtol=1e-8, atol=1e-12) if dtype == np.float64 else None   # |grad| ~ 1e4 at 0
     _compare(al.cosine_embedding_loss, F.cosine_embedding_loss, [x1, x2, y], dtype,
              grad_args=(0, 1), margin=-0.2, tol=ill)
