@@ -164,18 +164,14 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter and buffer path → a copy of its array (a snapshot: later training does not
-        change it)."""
+        """Parameter and buffer path → a copy of its array (a snapshot)."""
         return {name: p._data.copy() for name, p in self.named_parameters() + self.named_buffers()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state`` into the parameters and buffers, checking names, shapes and
-        dtypes; returns the ``(missing_keys, unexpected_keys)`` as PyTorch does.
-
-        With ``strict`` (the default) any missing or unexpected key raises ``KeyError`` naming
-        them; with ``strict=False`` the keys present in both are loaded and the others reported.
-        A shape or dtype mismatch raises ``ValueError`` naming the key; nothing is changed when a
-        check fails.
+        dtypes; returns ``(missing_keys, unexpected_keys)`` as PyTorch. ``strict``: any missing or
+        unexpected key raises ``KeyError`` naming them (``False``: the others are loaded). A shape
+        or dtype mismatch raises ``ValueError`` naming the key, changing nothing.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
@@ -220,9 +216,7 @@ class Module:
         return "\n".join(lines)
 
 
-class IncompatibleKeys(NamedTuple):
-    """What :meth:`Module.load_state_dict` could not match (PyTorch's ``_IncompatibleKeys``)."""
-
+class IncompatibleKeys(NamedTuple):   # what load_state_dict could not match, as PyTorch's
     missing_keys: list[str]
     unexpected_keys: list[str]
 
@@ -517,11 +511,7 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
         module.load_state_dict(state)
     return state
 
-
-# ---------------------------------------------------------------------------------------------
-# Containers, more layers and initialisers live in their own modules (re-exported here).
-
-from . import init  # noqa: E402  (nn.init.xavier_uniform_, ...)
+from . import init  # noqa: E402  (containers, more layers and nn.init, re-exported)
 from .layers import *  # noqa: E402, F403
 from .layers import __all__ as _layers_all  # noqa: E402
 
