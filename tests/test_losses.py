@@ -235,3 +235,24 @@ def test_float32_stays_float32_and_targets_are_converted():
     assert loss.dtype == np.float32
     with pytest.raises(TypeError, match="mse_loss: target has dtype float64, input has dtype"):
         al.mse_loss(x, al.Tensor(np.zeros(3), requires_grad=True))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_extreme_inputs_match_torch(dtype):
+    """Huge residuals, huge and tiny log-probabilities, log-targets far out: finite, as PyTorch."""
+    big = 1e4 if dtype == np.float32 else 1e150
+    x = np.array([big, -big, 0.5, 0.0], dtype)
+    t = np.array([-big, big, 0.5, 1e-30], dtype)
+    for name, kw in [("smooth_l1_loss", dict(beta=0.5)), ("huber_loss", dict(delta=2.0)),
+                     ("margin_ranking_loss", dict(margin=1.0))]:
+        args = [x, t] if name != "margin_ranking_loss" else [x, t, np.array([1, -1, 1, -1], dtype)]
+        _compare(getattr(al, name), getattr(F, name), args, dtype, grad_args=(0, 1), **kw)
+    logp = np.array([[-1e4, 0.0, -1e4], [-0.0, -80.0, -1e3]], dtype)
+    _compare(lambda a, b, reduction: al.nll_loss(a, b, reduction=reduction),
+             lambda a, b, reduction: F.nll_loss(a, b, reduction=reduction),
+             [logp, np.array([0, 2])], dtype)
+    q = np.array([[-1e4, -1e-8, -50.0]], dtype)
+    p = np.array([[0.0, 1.0, 1e-30 if dtype == np.float64 else 1e-38]], dtype)
+    _compare(al.kl_div, F.kl_div, [q, p], dtype, reduction_kw=["sum", "none"])
+    _compare(al.kl_div, F.kl_div, [q, q], dtype, grad_args=(0, 1), reduction_kw=["sum"],
+             log_target=True)
