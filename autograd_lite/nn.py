@@ -91,11 +91,8 @@ class Module:
             params[name] = value
         elif isinstance(value, Module):
             modules[name] = value
-        elif _holds_state(value):
-            raise TypeError(
-                f"{type(self).__name__}.{name}: a plain {type(value).__name__} holding Modules or "
-                f"Parameters would be neither trained nor saved (they are not registered); use "
-                f"nn.ModuleList, nn.ModuleDict or nn.ParameterList instead")
+        else:
+            _refuse_plain(self, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -105,8 +102,7 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, value: Any) -> None:
-        """Register ``value`` (an array, or ``None``) as state that is saved in ``state_dict``
-        but not trained (running statistics): later assignments to ``self.<name>`` update it."""
+        """Register an array as state saved in ``state_dict`` but not trained (statistics)."""
         self.__dict__.setdefault("_buffers", {})[name] = None
         setattr(self, name, value)
 
@@ -133,6 +129,9 @@ class Module:
         seen: set[int] = set()
         out = []
         for path, m in self.named_modules():
+            for name, v in vars(m).items():   # also a plain list filled after its assignment
+                if name not in ("_params", "_modules", "_buffers"):
+                    _refuse_plain(m, name, v)
             for name, p in m.__dict__.get("_params", {}).items():
                 if id(p) not in seen:
                     seen.add(id(p))
@@ -168,11 +167,8 @@ class Module:
         return {name: p._data.copy() for name, p in self.named_parameters() + self.named_buffers()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays from ``state`` into the parameters and buffers, checking names, shapes and
-        dtypes; returns ``(missing_keys, unexpected_keys)`` as PyTorch. ``strict``: any missing or
-        unexpected key raises ``KeyError`` naming them (``False``: the others are loaded). A shape
-        or dtype mismatch raises ``ValueError`` naming the key, changing nothing.
-        """
+        """Copy ``state`` into parameters and buffers; returns ``(missing_keys, unexpected_keys)``
+        (``strict``: they raise ``KeyError``). A wrong shape or dtype raises ``ValueError``."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state).__name__}")
@@ -221,13 +217,19 @@ class IncompatibleKeys(NamedTuple):   # what load_state_dict could not match, as
     unexpected_keys: list[str]
 
 
+def _refuse_plain(owner: Module, name: str, value: Any) -> None:
+    if _holds_state(value):
+        raise TypeError(
+            f"{type(owner).__name__}.{name}: a plain {type(value).__name__} holding Modules or "
+            f"Parameters would be neither trained nor saved (they are not registered); use "
+            f"nn.ModuleList, nn.ModuleDict or nn.ParameterList instead")
+
+
 def _holds_state(value: Any) -> bool:
     """Whether a plain list, tuple, set or dict (at any depth) holds a Module or Parameter."""
-    if isinstance(value, dict):
-        value = value.values()
-    elif not isinstance(value, (list, tuple, set, frozenset)):
-        return False
-    return any(isinstance(v, (Parameter, Module)) or _holds_state(v) for v in value)
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, (list, tuple, set, frozenset, dict)) and any(
+        isinstance(v, (Parameter, Module)) or _holds_state(v) for v in items)
 
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -511,8 +513,7 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
         module.load_state_dict(state)
     return state
 
-from . import init  # noqa: E402  (containers, more layers and nn.init, re-exported)
+from . import init, layers  # noqa: E402  (containers, more layers and nn.init, re-exported)
 from .layers import *  # noqa: E402, F403
-from .layers import __all__ as _layers_all  # noqa: E402
 
-__all__ += [*_layers_all, "init"]
+__all__ += [*layers.__all__, "init"]

@@ -292,3 +292,21 @@ def test_orthogonal_constant_zeros_ones_and_errors():
         nn.init.zeros_(np.ones(2))
     with pytest.raises(ValueError, match="calculate_gain: unsupported nonlinearity 'swish'"):
         nn.init.calculate_gain("swish")
+
+
+def test_a_plain_list_filled_after_assignment_is_caught_when_parameters_are_asked_for():
+    class Late(Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = []                       # empty at assignment: nothing to refuse yet
+            for i in range(2):
+                self.layers.append(Linear(2, 2, rng=i))
+
+    m = Late()
+    for call in (m.parameters, m.state_dict, lambda: optim_of(m)):
+        with pytest.raises(TypeError, match=r"Late\.layers: a plain list holding Modules"):
+            call()
+
+
+def optim_of(m):
+    return al.optim.SGD(m.parameters(), lr=0.1)
