@@ -513,7 +513,8 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
         module.load_state_dict(state)
     return state
 
-from . import init, layers  # noqa: E402  (containers, more layers and nn.init, re-exported)
+from . import containers, init, layers  # noqa: E402  (containers, layers, nn.init: re-exported)
+from .containers import *  # noqa: E402, F403
 from .layers import *  # noqa: E402, F403
 
-__all__ += [*layers.__all__, "init"]
+__all__ += [*containers.__all__, *layers.__all__, "init"]

@@ -91,7 +91,7 @@ LAYERS = [
     {"tensor", "scalar"},
     {"api", "creation", "functional", "interop_numpy"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
-     "layers", "init", "optimizers", "schedulers"},
+     "containers", "layers", "init", "optimizers", "schedulers"},
     {"train", "examples"},
     {"viz", "notation", "compare", "onnx", "interop"},
     {"cli", "__main__", "__init__"},

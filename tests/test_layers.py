@@ -310,3 +310,35 @@ def test_a_plain_list_filled_after_assignment_is_caught_when_parameters_are_aske
 
 def optim_of(m):
     return al.optim.SGD(m.parameters(), lr=0.1)
+
+
+def test_bilinear_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    for bias in (True, False):
+        ours = nn.Bilinear(3, 4, 2, bias=bias, dtype=np.float64, rng=0)
+        ref = torch.nn.Bilinear(3, 4, 2, bias=bias, dtype=torch.float64)
+        with torch.no_grad():
+            ref.weight.copy_(torch.tensor(ours.weight.data))
+            if bias:
+                ref.bias.copy_(torch.tensor(ours.bias.data))
+        x1, x2 = rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 5, 4))
+        a, b = al.Tensor(x1, requires_grad=True), al.Tensor(x2, requires_grad=True)
+        ta, tb = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
+        out, rout = ours(a, b), ref(ta, tb)
+        np.testing.assert_allclose(out.data, rout.detach().numpy(), rtol=1e-12)
+        g = rng.standard_normal(out.shape)
+        out.backward(g)
+        rout.backward(torch.tensor(g))
+        np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"Bilinear\(3, 4 → 2\): expected inputs of shapes"):
+        ours(np.ones((5, 3)), np.ones((4, 4)))
+
+
+def test_softmax_modules():
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    np.testing.assert_array_equal(nn.Softmax(dim=0)(x).data, al.softmax(x, axis=0).data)
+    np.testing.assert_array_equal(nn.LogSoftmax()(x).data, al.log_softmax(x).data)
+    assert repr(nn.Softmax(1)) == "Softmax(dim=1)"
