@@ -342,3 +342,15 @@ def test_softmax_modules():
     np.testing.assert_array_equal(nn.Softmax(dim=0)(x).data, al.softmax(x, axis=0).data)
     np.testing.assert_array_equal(nn.LogSoftmax()(x).data, al.log_softmax(x).data)
     assert repr(nn.Softmax(1)) == "Softmax(dim=1)"
+
+
+def test_readme_regression_example_runs_and_prints_what_it_shows(capsys):
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Losses, layers, optimizers and schedulers", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"# (mse .*)$", code, re.M).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == shown
