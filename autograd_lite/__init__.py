@@ -24,6 +24,7 @@ from .engine import (
 )
 from .functional import cross_entropy, log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .interop import from_dlpack
 from .losses import *  # noqa: F403  (mse_loss, l1_loss, nll_loss, ...: see losses.__all__)
 from .notation import explain
 from .scalar import Scalar, grads, scalars, values
@@ -46,4 +47,5 @@ __all__ = [
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
     "data", "functional", "interop_numpy", "losses", "nn", "ops", "optim",
+    "from_dlpack",
 ]

@@ -20,7 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from .tensor import Tensor, as_tensor
 
 __all__ = [
     "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
-    "save", "load", "IncompatibleKeys",
+    "save", "load",
 ]
 
 
@@ -211,25 +211,16 @@ class Module:
             lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
         return "\n".join(lines)
 
+    # -- PyTorch exchange (see autograd_lite.interop; torch is imported only when called) ---
+    def to_torch(self) -> Any:
+        """The equivalent ``torch.nn`` module with the same weights (Linear transposed)."""
+        from .interop import to_torch
+        return to_torch(self)
 
-class IncompatibleKeys(NamedTuple):   # what load_state_dict could not match, as PyTorch's
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-def _refuse_plain(owner: Module, name: str, value: Any) -> None:
-    if _holds_state(value):
-        raise TypeError(
-            f"{type(owner).__name__}.{name}: a plain {type(value).__name__} holding Modules or "
-            f"Parameters would be neither trained nor saved (they are not registered); use "
-            f"nn.ModuleList, nn.ModuleDict or nn.ParameterList instead")
-
-
-def _holds_state(value: Any) -> bool:
-    """Whether a plain list, tuple, set or dict (at any depth) holds a Module or Parameter."""
-    items = value.values() if isinstance(value, dict) else value
-    return isinstance(value, (list, tuple, set, frozenset, dict)) and any(
-        isinstance(v, (Parameter, Module)) or _holds_state(v) for v in items)
+    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> Module:
+        """Load the ``state_dict`` of the PyTorch module :meth:`to_torch` builds."""
+        from .interop import load_torch_state_dict
+        return load_torch_state_dict(self, state_dict)
 
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -515,6 +506,7 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
 
 from . import containers, init, layers  # noqa: E402  (containers, layers, nn.init: re-exported)
 from .containers import *  # noqa: E402, F403
+from .containers import IncompatibleKeys, _refuse_plain  # noqa: E402  (used by Module)
 from .layers import *  # noqa: E402, F403
 
 __all__ += [*containers.__all__, *layers.__all__, "init"]

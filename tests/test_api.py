@@ -91,9 +91,10 @@ LAYERS = [
     {"tensor", "scalar"},
     {"api", "creation", "functional", "interop_numpy"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
-     "containers", "layers", "init", "optimizers", "schedulers"},
+     "containers", "layers", "init", "optimizers", "schedulers",
+     "interop"},   # (interop: the weights' and optimizer state's exchange format, as checkpoints)
     {"train", "examples"},
-    {"viz", "notation", "compare", "onnx", "interop"},
+    {"viz", "notation", "compare", "onnx"},
     {"cli", "__main__", "__init__"},
 ]
 
