@@ -177,7 +177,9 @@ HANDLED: dict[Any, Callable] = {
 VALUES = {np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.array_equiv,
           np.argmax, np.argmin, np.argsort, np.nonzero, np.argwhere, np.count_nonzero,
           np.array2string, np.array_repr, np.array_str, np.may_share_memory,
-          np.shares_memory, np.result_type, np.iscomplexobj, np.isrealobj, np.any, np.all}
+          np.shares_memory, np.result_type, np.iscomplexobj, np.isrealobj, np.any, np.all,
+          np.unique, np.zeros_like, np.ones_like, np.empty_like, np.full_like}   # (arrays: use
+# al.zeros_like / al.ones_like for Tensors)
 
 # Functions whose Tensor counterpart has the same name in autograd_lite.api once it exists.
 LATER = {"var", "std", "prod", "cumsum", "cumprod", "einsum", "tensordot", "outer", "inner",

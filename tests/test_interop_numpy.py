@@ -61,6 +61,8 @@ def test_value_functions_return_numpy_results():
     assert np.argmax(x) == 5 and np.allclose(x, X) and np.array_equal(x, X)
     np.testing.assert_array_equal(np.where(x > 3), np.where(X > 3))
     np.testing.assert_allclose(x, X)                 # NumPy's testing helpers see the values
+    z = np.zeros_like(x)
+    assert type(z) is np.ndarray and z.shape == (2, 3)    # a constant array, as on arrays
 
 
 @pytest.mark.parametrize("call, match", [
