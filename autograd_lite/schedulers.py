@@ -15,8 +15,8 @@ from typing import Any
 
 from .optim import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "LinearLR", "CosineAnnealingLR", "OneCycleLR",
-           "ReduceLROnPlateau"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "LinearLR",
+           "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
 def _check(owner: str, name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
@@ -54,8 +54,8 @@ class LRScheduler:
         return [self.optimizer.lr]
 
     def state_dict(self) -> dict[str, Any]:
-        """The scheduler's settings and counters (not the optimizer)."""
-        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+        """The scheduler's settings and counters (not the optimizer, nor functions)."""
+        return {k: v for k, v in vars(self).items() if k != "optimizer" and not callable(v)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
@@ -84,6 +84,66 @@ class StepLR(LRScheduler):
 
     def lr_at(self, step: int) -> float:
         return self.base_lr * self.gamma ** (step // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """``lr = base_lr · gamma^(number of milestones ≤ step)``.
+
+    Example
+    -------
+    >>> opt = al.optim.SGD([al.nn.Parameter(np.zeros(1))], lr=1.0)
+    >>> s = al.optim.MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> [(s.step(), opt.lr)[1] for _ in range(4)]
+    [0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1) -> None:
+        self.milestones = sorted(_check("MultiStepLR", "milestones", m, 0, integer=True)
+                                 for m in milestones)
+        self.gamma = _check("MultiStepLR", "gamma", gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, step: int) -> float:
+        return self.base_lr * self.gamma ** sum(m <= step for m in self.milestones)
+
+
+class ExponentialLR(LRScheduler):
+    """``lr = base_lr · gamma^step``.
+
+    Example
+    -------
+    >>> opt = al.optim.SGD([al.nn.Parameter(np.zeros(1))], lr=1.0)
+    >>> s = al.optim.ExponentialLR(opt, gamma=0.5); s.step(); opt.lr
+    0.5
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = _check("ExponentialLR", "gamma", gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, step: int) -> float:
+        return self.base_lr * self.gamma ** step
+
+
+class LambdaLR(LRScheduler):
+    """``lr = base_lr · lr_lambda(step)`` for a function of the step count.
+
+    Example
+    -------
+    >>> opt = al.optim.SGD([al.nn.Parameter(np.zeros(1))], lr=1.0)
+    >>> s = al.optim.LambdaLR(opt, lambda step: 1 / (1 + step)); s.step(); opt.lr
+    0.5
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the step, got "
+                            f"{type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def lr_at(self, step: int) -> float:
+        return self.base_lr * float(self.lr_lambda(step))
 
 
 class LinearLR(LRScheduler):

@@ -125,6 +125,9 @@ def test_clip_grad_value_and_errors():
 
 SCHEDULERS = [
     ("StepLR", dict(step_size=7, gamma=0.5), "SGD", dict(lr=0.1)),
+    ("MultiStepLR", dict(milestones=[30, 5, 12], gamma=0.3), "SGD", dict(lr=0.1)),
+    ("ExponentialLR", dict(gamma=0.95), "RMSprop", dict(lr=0.01)),
+    ("LambdaLR", dict(lr_lambda=lambda step: 1 / (1 + 0.1 * step)), "Adam", dict(lr=0.01)),
     ("LinearLR", dict(start_factor=0.1, end_factor=0.9, total_iters=20), "SGD", dict(lr=0.1)),
     ("LinearLR", {}, "Adam", dict(lr=0.01)),
     ("CosineAnnealingLR", dict(T_max=15, eta_min=0.001), "SGD", dict(lr=0.1)),
