@@ -1,5 +1,6 @@
 """Layers beyond ``Linear``: ``Embedding``, ``BatchNorm1d``, ``Bilinear``, ``Identity``,
-``Flatten``, ``Softmax``/``LogSoftmax`` and a module for every activation function.
+``Flatten``, ``Softmax``/``LogSoftmax``, a module for every activation function and one for
+every loss (``criterion = nn.MSELoss()``).
 
 All follow PyTorch's names, arguments and semantics (re-exported from :mod:`autograd_lite.nn`);
 each forward is composed of Tensor operations, so gradients come from the primitives.
@@ -14,14 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from . import api, functional
+from . import api, functional, losses
 from .engine import no_grad
 from .nn import Module, Parameter, _rng
 from .tensor import Tensor, as_tensor
 
 __all__ = ["Identity", "Flatten", "Embedding", "BatchNorm1d", "Bilinear", "Softmax",
            "LogSoftmax", "GELU", "SiLU", "Softplus", "ELU", "SELU", "CELU", "LeakyReLU",
-           "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign"]
+           "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign",
+           "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "NLLLoss",
+           "CrossEntropyLoss", "KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,12 +290,13 @@ class LogSoftmax(Softmax):
 
 
 # ---------------------------------------------------------------------------------------------
-# Activation modules: each calls the function of the same (snake_case) name, looked up at call
-# time in the generated API, with its PyTorch keyword arguments.
+# Function modules: activations and losses. Each calls one function with the keyword arguments
+# given at construction (PyTorch's names and order).
 
 
-class _Activation(Module):
-    function: str = ""
+class _Configured(Module):
+    """A module holding the keyword arguments of one function (``defaults``: names, values)."""
+
     defaults: dict[str, Any] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -306,6 +310,18 @@ class _Activation(Module):
         if unknown:
             raise TypeError(f"{name}: unexpected arguments {sorted(unknown)}; it takes {names}")
         self.kwargs = {**self.defaults, **dict(zip(names, args)), **kwargs}
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r:.40}" for k, v in self.kwargs.items())
+
+
+class _Activation(_Configured):
+    """Calls ``autograd_lite.<function>``, looked up at call time in the generated API."""
+
+    function: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if self._fn(missing_ok=True) is not None:
             self(np.zeros(1))   # the function's own checks, now rather than at the first call
 
@@ -318,9 +334,6 @@ class _Activation(Module):
 
     def forward(self, x: Any) -> Tensor:
         return self._fn()(x, **self.kwargs)
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
 
 
 def _activation(cls: str, function: str, **defaults: Any) -> type:
@@ -346,3 +359,45 @@ Hardswish = _activation("Hardswish", "hardswish")
 Mish = _activation("Mish", "mish")
 LogSigmoid = _activation("LogSigmoid", "logsigmoid")
 Softsign = _activation("Softsign", "softsign")
+
+
+class _Loss(_Configured):
+    """Calls a loss function on ``(input, target, ...)``."""
+
+    function: Any = None
+
+    def forward(self, *inputs: Any) -> Tensor:
+        return type(self).function(*inputs, **self.kwargs)
+
+
+def _loss(cls: str, function: Any, **defaults: Any) -> type:
+    doc = (f"``{function.__qualname__}`` as a module "
+           f"(``criterion(input, target)``), as PyTorch's ``nn.{cls}``.\n\n"
+           f"    Example\n    -------\n    >>> al.nn.{cls}(reduction='sum').kwargs['reduction']\n"
+           f"    'sum'\n")
+    return type(cls, (_Loss,), {"function": staticmethod(function), "defaults": defaults,
+                                "__doc__": doc, "__module__": __name__})
+
+
+MSELoss = _loss("MSELoss", losses.mse_loss, reduction="mean")
+L1Loss = _loss("L1Loss", losses.l1_loss, reduction="mean")
+SmoothL1Loss = _loss("SmoothL1Loss", losses.smooth_l1_loss, reduction="mean", beta=1.0)
+HuberLoss = _loss("HuberLoss", losses.huber_loss, reduction="mean", delta=1.0)
+BCELoss = _loss("BCELoss", losses.binary_cross_entropy, weight=None, reduction="mean")
+NLLLoss = _loss("NLLLoss", losses.nll_loss, weight=None, ignore_index=-100, reduction="mean")
+def _cross_entropy(input: Any, target: Any, *, ignore_index: int = -100,  # noqa: A002
+                   **kwargs: Any) -> Tensor:
+    """PyTorch's ``ignore_index`` default, which applies to class-index targets only."""
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    return functional.cross_entropy(input, target, **kwargs,
+                                    ignore_index=ignore_index if t.dtype.kind in "iu" else None)
+
+
+_cross_entropy.__qualname__ = "cross_entropy"
+CrossEntropyLoss = _loss("CrossEntropyLoss", _cross_entropy, weight=None,
+                         ignore_index=-100, reduction="mean", label_smoothing=0.0)
+KLDivLoss = _loss("KLDivLoss", losses.kl_div, reduction="mean", log_target=False)
+MarginRankingLoss = _loss("MarginRankingLoss", losses.margin_ranking_loss, margin=0.0,
+                          reduction="mean")
+CosineEmbeddingLoss = _loss("CosineEmbeddingLoss", losses.cosine_embedding_loss, margin=0.0,
+                            reduction="mean")

@@ -354,3 +354,29 @@ def test_readme_regression_example_runs_and_prints_what_it_shows(capsys):
     shown = re.search(r"# (mse .*)$", code, re.M).group(1)
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out.strip() == shown
+
+
+LOSS_MODULES = [
+    ("MSELoss", dict(reduction="sum"), "float"), ("L1Loss", {}, "float"),
+    ("SmoothL1Loss", dict(beta=0.5), "float"), ("HuberLoss", dict(delta=0.5), "float"),
+    ("BCELoss", {}, "prob"), ("KLDivLoss", dict(reduction="batchmean"), "prob"),
+    ("NLLLoss", dict(ignore_index=1), "index"), ("CrossEntropyLoss", {}, "index"),
+    ("CrossEntropyLoss", dict(label_smoothing=0.1), "prob"),
+    ("CrossEntropyLoss", dict(weight=np.array([1.0, 2.0, 0.5])), "index"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, kind", LOSS_MODULES)
+def test_loss_modules_match_torch(cls, kwargs, kind):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.05, 0.95, (4, 3)) if cls == "BCELoss" else rng.standard_normal((4, 3))
+    if cls in ("NLLLoss", "KLDivLoss"):
+        x = np.log(rng.dirichlet(np.ones(3), 4))
+    t = {"float": rng.standard_normal((4, 3)), "prob": rng.dirichlet(np.ones(3), 4),
+         "index": np.array([0, 2, 1, 2])}[kind]
+    tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    ours = getattr(nn, cls)(**kwargs)(x, t)
+    ref = getattr(torch.nn, cls)(**tkw)(torch.tensor(x), torch.tensor(t))
+    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-10)
+    assert repr(getattr(nn, cls)(**kwargs)).startswith(cls + "(")
