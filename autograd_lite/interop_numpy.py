@@ -9,8 +9,8 @@ naming it, instead of silently returning a plain array cut from the graph: use `
 constant result. NumPy's ``out=`` is refused (a Tensor is never written behind the graph's
 back), and so are arguments the Tensor counterpart does not have.
 
-Functions the op table gains later (``np.var``, ``np.cumsum``, ``np.einsum``, ...) are found by
-name in :mod:`autograd_lite.api` at call time (the ``LATER`` list).
+Functions the library gains later (``np.var``, ``np.cumsum``, ``np.einsum``, ...) are found by
+name, ``autograd_lite.<name>``, at call time (the ``LATER`` and ``LINALG`` lists).
 
 Importing this module installs the hook on ``Tensor`` (as :mod:`autograd_lite.api` installs the
 generated methods).
@@ -19,6 +19,7 @@ generated methods).
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -210,7 +211,7 @@ def array_function(self: Tensor, func: Any, types: Any, args: tuple, kwargs: dic
     space = np.linalg if func is getattr(np.linalg, name, None) else np
     later = None
     if name in (LATER if space is np else LINALG) and func is getattr(space, name, None):
-        later = getattr(api, name, None)
+        later = getattr(sys.modules[__package__], name, None)   # al.NAME, at call time
     name = f"linalg.{name}" if space is np.linalg else name
     if later is not None:
         if kwargs.get("out") is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 from typing import Any
 
 import numpy as np
@@ -316,7 +317,8 @@ class _Configured(Module):
 
 
 class _Activation(_Configured):
-    """Calls ``autograd_lite.<function>``, looked up at call time in the generated API."""
+    """Calls ``autograd_lite.<function>``, looked up at call time (it may be an op or a
+    composite, from any module)."""
 
     function: str = ""
 
@@ -326,7 +328,7 @@ class _Activation(_Configured):
             self(np.zeros(1))   # the function's own checks, now rather than at the first call
 
     def _fn(self, missing_ok: bool = False) -> Any:
-        fn = getattr(api, self.function, None)
+        fn = getattr(sys.modules[__package__], self.function, None)
         if fn is None and not missing_ok:
             raise NotImplementedError(f"{type(self).__name__}: autograd_lite.{self.function} "
                                       "is not available in this version")

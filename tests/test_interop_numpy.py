@@ -125,3 +125,18 @@ def test_pytorch_method_aliases():
     g = x.grad
     g.zero_()
     assert (g.data == 0).all()
+
+
+def test_later_functions_are_looked_up_at_call_time(monkeypatch):
+    x = al.Tensor(X, requires_grad=True)
+    calls = []
+
+    def cumsum(a, axis=None):
+        calls.append(axis)
+        return a * 2.0
+
+    monkeypatch.setattr(al, "cumsum", cumsum, raising=False)
+    out = np.cumsum(x, axis=1)
+    assert calls == [1] and isinstance(out, al.Tensor) and out.requires_grad
+    with pytest.raises(TypeError, match="np.cumsum on a Tensor: out= is not supported"):
+        np.cumsum(x, out=np.zeros(6))

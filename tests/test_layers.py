@@ -380,3 +380,16 @@ def test_loss_modules_match_torch(cls, kwargs, kind):
     ref = getattr(torch.nn, cls)(**tkw)(torch.tensor(x), torch.tensor(t))
     np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-10)
     assert repr(getattr(nn, cls)(**kwargs)).startswith(cls + "(")
+
+
+def test_activation_modules_find_their_function_at_call_time(monkeypatch):
+    seen = []
+
+    def softsign(x):
+        seen.append(True)
+        return x / (1 + abs(al.as_tensor(x)))
+
+    monkeypatch.setattr(al, "softsign", softsign, raising=False)
+    m = nn.Softsign()
+    np.testing.assert_allclose(m(np.array([1.0, -3.0])).data, [0.5, -0.75])
+    assert len(seen) == 2          # once checking the arguments at construction, once here
