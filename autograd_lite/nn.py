@@ -93,6 +93,8 @@ class Module:
             modules[name] = value
         else:
             _refuse_plain(self, name, value)
+            if type(value) in (list, tuple, dict, set):   # checked again by named_parameters
+                d.setdefault("_plain", set()).add(name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -129,9 +131,8 @@ class Module:
         seen: set[int] = set()
         out = []
         for path, m in self.named_modules():
-            for name, v in vars(m).items():   # also a plain list filled after its assignment
-                if name not in ("_params", "_modules", "_buffers"):
-                    _refuse_plain(m, name, v)
+            for name in m.__dict__.get("_plain", ()):   # a plain list filled after assignment
+                _refuse_plain(m, name, m.__dict__.get(name))
             for name, p in m.__dict__.get("_params", {}).items():
                 if id(p) not in seen:
                     seen.add(id(p))
