@@ -9,7 +9,7 @@ from the entry.
 
 from __future__ import annotations
 
-from . import conv, elementwise, linalg, reduce, shape
+from . import conv, einsum, elementwise, linalg, pool, reduce, shape
 from .core import OPS, Op, describe, error_kind, normalize_axes, op_error, unbroadcast
 from .elementwise import (
     absolute,
