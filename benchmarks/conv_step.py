@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .common import Row, have, interleaved_times, paired_ratios, rows_with_ratios
 
-N, C, H, W, O, K = 64, 16, 32, 32, 32, 3
+N, C, H, W, Co, K = 64, 16, 32, 32, 32, 3
 DTYPE = np.float32
 
 
@@ -47,13 +47,13 @@ def _hand_numpy(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], obj
         xp = np.zeros((n, h + 2 * p, wd + 2 * p, c), dtype=x.dtype)
         xp[:, p:p + h, p:p + wd] = x.transpose(0, 2, 3, 1)
         cols = _windows(xp, k)                                  # (N·H·W, k·k·C)
-        wmat = w.transpose(2, 3, 1, 0).reshape(-1, o)           # (k·k·C, O)
+        wmat = w.transpose(2, 3, 1, 0).reshape(-1, o)           # (k·k·C, Co)
         y = (cols @ wmat).reshape(n, h, wd, o).transpose(0, 3, 1, 2)
         gp = np.zeros((n, h + 2 * p, wd + 2 * p, o), dtype=g.dtype)
         gp[:, p:p + h, p:p + wd] = g.transpose(0, 2, 3, 1)
-        gmat = gp[:, p:p + h, p:p + wd].reshape(-1, o)         # (N·H·W, O)
+        gmat = gp[:, p:p + h, p:p + wd].reshape(-1, o)         # (N·H·W, Co)
         dw = (cols.T @ gmat).reshape(k, k, c, o).transpose(3, 2, 0, 1)
-        wflip = w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c)   # (k·k·O, C)
+        wflip = w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c)   # (k·k·Co, C)
         dx = (_windows(gp, k) @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
         return np.ascontiguousarray(y), dw, np.ascontiguousarray(dx)
     return step
@@ -103,8 +103,8 @@ def inputs(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The benchmark's input batch, weight and upstream gradient (float32)."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, C, H, W)).astype(DTYPE)
-    w = (rng.standard_normal((O, C, K, K)) * 0.1).astype(DTYPE)
-    g = rng.standard_normal((N, O, H, W)).astype(DTYPE)
+    w = (rng.standard_normal((Co, C, K, K)) * 0.1).astype(DTYPE)
+    g = rng.standard_normal((N, Co, H, W)).astype(DTYPE)
     return x, w, g
 
 

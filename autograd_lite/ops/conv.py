@@ -128,40 +128,40 @@ def _cols(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], pads: Pads
 
 def _conv(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
           groups: int) -> np.ndarray:
-    O, cg, kh, kw = w.shape
-    og = O // groups
+    Co, cg, kh, kw = w.shape
+    og = Co // groups
     cols, (N, Ho, Wo) = _cols(x, (kh, kw), stride, pads, dilation, groups)
     wmat = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, -1, og)
-    y = np.matmul(cols, wmat)                                   # (G, N·H'·W', O/G)
-    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, O, Ho, Wo)
+    y = np.matmul(cols, wmat)                                   # (G, N·H'·W', Co/G)
+    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, Co, Ho, Wo)
 
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
                  groups: int, ksize: tuple) -> np.ndarray:
-    N, O, Ho, Wo = g.shape
-    og, cg = O // groups, x.shape[1] // groups
+    N, Co, Ho, Wo = g.shape
+    og, cg = Co // groups, x.shape[1] // groups
     cols, _ = _cols(x, ksize, stride, pads, dilation, groups, (Ho, Wo))
     gmat = g.reshape(N, groups, og, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(groups, -1, og)
-    dw = np.matmul(cols.transpose(0, 2, 1), gmat)               # (G, kH·kW·C/G, O/G)
+    dw = np.matmul(cols.transpose(0, 2, 1), gmat)               # (G, kH·kW·C/G, Co/G)
     kh, kw = ksize
-    return dw.reshape(groups, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(O, cg, kh, kw)
+    return dw.reshape(groups, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(Co, cg, kh, kw)
 
 
 def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
             groups: int, out_hw: tuple) -> np.ndarray:
     """The transposed convolution as a stride-1 convolution of the zero-upsampled ``g`` with the
     flipped kernel, channels exchanged within each group."""
-    N, O, Hg, Wg = g.shape
+    N, Co, Hg, Wg = g.shape
     _, cg, kh, kw = w.shape
     (sh, sw), (dh, dw), (t, _, left, _) = stride, dilation, pads
     u = g
     if sh > 1 or sw > 1:
-        u = np.zeros((N, O, (Hg - 1) * sh + 1, (Wg - 1) * sw + 1), dtype=g.dtype)
+        u = np.zeros((N, Co, (Hg - 1) * sh + 1, (Wg - 1) * sw + 1), dtype=g.dtype)
         u[:, :, ::sh, ::sw] = g
     H, W = out_hw
     lo_h, lo_w = dh * (kh - 1) - t, dw * (kw - 1) - left
     upads = (lo_h, H + t - u.shape[2], lo_w, W + left - u.shape[3])
-    og = O // groups
+    og = Co // groups
     wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4).reshape(groups * cg, og,
                                                                            kh, kw)
     return _conv(u, wt[:, :, ::-1, ::-1], stride=(1, 1), pads=upads, dilation=dilation,
@@ -176,20 +176,20 @@ def _conv2d_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0, dil
                   groups: int = 1) -> tuple:
     where = "conv2d"
     N, C, H, W = _need(x, 4, "an input batch (N, C, H, W)", where)
-    O, cg, kh, kw = _need(weight, 4, "a weight (C_out, C_in/groups, kH, kW)", where)
+    Co, cg, kh, kw = _need(weight, 4, "a weight (C_out, C_in/groups, kH, kW)", where)
     s, d = pair(stride, "stride", where), pair(dilation, "dilation", where)
-    g = _groups(groups, C, O, cg, where)
+    g = _groups(groups, C, Co, cg, where)
     pads = pads_of(padding, (kh, kw), d, s, where)
     _fits((H, W), (kh, kw), d, pads, where, _shape(x))
     return (x, weight), {"stride": s, "pads": pads, "dilation": d, "groups": g}
 
 
-def _groups(groups: Any, C: int, O: int, cg: int, where: str) -> int:
+def _groups(groups: Any, C: int, Co: int, cg: int, where: str) -> int:
     if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
         raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
-    if C != cg * groups or O % groups:
+    if C != cg * groups or Co % groups:
         raise ValueError(f"{where}: the input has {C} channels and the weight expects "
-                         f"{cg}·groups = {cg * groups} (groups={groups}); C_out={O} must also "
+                         f"{cg}·groups = {cg * groups} (groups={groups}); C_out={Co} must also "
                          f"be divisible by groups")
     return int(groups)
 
@@ -214,8 +214,8 @@ def _conv2d_dw(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, d
 
 
 conv2d = Op("conv2d", _conv, (_conv2d_dx, _conv2d_dw),
-            rules=("conv_transpose2d(g, w)  (⇔ fold(gmat @ Wmatᵀ))",
-                   "conv2d_weight(x, g)  (⇔ Xcolᵀ @ gmat)"),
+            rules=("conv_transpose2d(g, w): g convolved with the flipped kernel",
+                   "conv2d_weight(x, g) = Xcolᵀ @ gmat: x correlated with g"),
             summary="2-D convolution (cross-correlation, as PyTorch) of an NCHW batch with a "
             "``(C_out, C_in/groups, kH, kW)`` weight; keyword-only ``stride``, ``padding`` (int, "
             "pair, ``((top, bottom), (left, right))``, ``'same'``, ``'valid'``), ``dilation``, "
@@ -291,10 +291,10 @@ def _conv1d_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0, dil
                   groups: int = 1) -> tuple:
     where = "conv1d"
     N, C, L = _need(x, 3, "an input batch (N, C, L)", where)
-    O, cg, k = _need(weight, 3, "a weight (C_out, C_in/groups, k)", where)
+    Co, cg, k = _need(weight, 3, "a weight (C_out, C_in/groups, k)", where)
     s, d = (pair(tuple(v) * 2 if isinstance(v, (tuple, list)) and len(v) == 1 else v, name,
                  where)[0] for v, name in ((stride, "stride"), (dilation, "dilation")))
-    g = _groups(groups, C, O, cg, where)
+    g = _groups(groups, C, Co, cg, where)
     if isinstance(padding, (tuple, list)) and len(padding) == 2:
         pads = (0, 0) + pair(padding, "padding", where, minimum=0)
     else:
@@ -325,7 +325,8 @@ conv1d = Op(
      lambda g, out, x, w, *, stride, pads, dilation, groups:
      conv2d_weight(_4d(x), _4d(g), groups=groups, ksize=(1, w.shape[2]),
                    **_as2d(stride, pads, dilation)).reshape(w.shape)),
-    rules=("conv_transpose1d(g, w)", "conv1d_weight(x, g)"),
+    rules=("conv_transpose2d(g, w) on the height-1 image",
+           "conv2d_weight(x, g) on the height-1 image"),
     summary="1-D convolution of an ``(N, C, L)`` batch with a ``(C_out, C_in/groups, k)`` "
     "weight (``conv2d`` on a height-1 image); keyword-only ``stride``, ``padding`` (int, "
     "``(left, right)``, ``'same'``, ``'valid'``), ``dilation``, ``groups``.",
