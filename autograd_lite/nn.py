@@ -471,3 +471,5 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
     if module is not None:
         module.load_state_dict(state)
     return state
+
+from .conv_layers import *  # noqa: E402, F403  (conv, pooling and 2-D norm layers; imports Module above)
