@@ -93,7 +93,7 @@ LAYERS = [
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
      "conv_layers"},
     {"train", "examples"},
-    {"viz", "notation", "compare", "onnx", "interop"},
+    {"viz", "notation", "notation_index", "compare", "onnx", "interop"},
     {"cli", "__main__", "__init__"},
 ]
 
