@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import Node, toposort
-from .ops.einsum import subscripts
 from .notation_index import (
     axis_letters,
     conv_matrix_rule,
@@ -22,6 +21,7 @@ from .notation_index import (
     einsum_matrix_rule,
     index_rule,
 )
+from .ops.einsum import subscripts
 from .viz import _forward, _is_scalar, _names, _op, _shape, _value
 
 __all__ = ["Explanation", "Step", "explain"]

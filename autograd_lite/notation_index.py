@@ -184,14 +184,14 @@ def conv_rows(node: Node, names: Callable[[Node], str]) -> list[str]:
     """The matrices a ``conv2d`` node really is (text rows for ``explain``)."""
     x, w = node._parents
     N, C, _, _ = x._data.shape
-    O, cg, kh, kw = w._data.shape
+    Co, cg, kh, kw = w._data.shape
     _, _, Ho, Wo = node._data.shape
     m, k = (N, Ho, Wo), (cg, kh, kw)
     X, W, Y = names(x), names(w), names(node)
     rows = [f"    Xcol = unfold({X})  ({_prod(m)}, {_prod(k)}) = ({N * Ho * Wo}, {cg * kh * kw})"
             + (f" per group of {node._params['groups']}" if node._params["groups"] > 1 else ""),
-            f"    Wmat = {W} reshaped  ({_prod(k)}, {O}),   "
-            f"{Y}mat = Xcol @ Wmat  ({N * Ho * Wo}, {O})"]
+            f"    Wmat = {W} reshaped  ({_prod(k)}, {Co}),   "
+            f"{Y}mat = Xcol @ Wmat  ({N * Ho * Wo}, {Co})"]
     return rows
 
 
@@ -199,12 +199,12 @@ def conv_matrix_rule(node: Node, i: int, names: Callable[[Node], str]) -> tuple[
     """``(rule, shapes)`` of a conv2d VJP in matrix form."""
     x, w = node._parents
     N, C, H, W_ = x._data.shape
-    O, cg, kh, kw = w._data.shape
+    Co, cg, kh, kw = w._data.shape
     _, _, Ho, Wo = node._data.shape
     M, K = N * Ho * Wo, cg * kh * kw
     g = "d" + names(node)
     if i == 1:
         return (f"Xcolᵀ @ {g}mat  (reshaped to {tuple(w._data.shape)})",
-                f"({K}, {O}) = ({K}, {M}) @ ({M}, {O})")
+                f"({K}, {Co}) = ({K}, {M}) @ ({M}, {Co})")
     return (f"fold({g}mat @ Wmatᵀ) = conv_transpose2d({g}, {names(w)})",
-            f"{tuple(x._data.shape)} ⇐ ({M}, {K}) = ({M}, {O}) @ ({O}, {K})")
+            f"{tuple(x._data.shape)} ⇐ ({M}, {K}) = ({M}, {Co}) @ ({Co}, {K})")
