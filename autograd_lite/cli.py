@@ -110,6 +110,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                                    f"to --out. Adam defaults per dataset: {defaults}; SGD "
                                    "(momentum 0.9) lr 0.1.")
     p.add_argument("--data", choices=["digits", "moons", "spirals"], default="digits")
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
+                   help="mlp (default) or cnn: two 3×3 conv layers, pooling, a linear head "
+                        "(digits only)")
     p.add_argument("--hidden", type=_sizes, default=(64, 64),
                    help="hidden layer sizes, comma separated (default 64,64)")
     p.add_argument("--epochs", type=int, default=None, help="default: per dataset")
@@ -137,9 +140,13 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def _run_train(args: argparse.Namespace) -> int:
     from .train import Config, run
+    if args.model == "cnn" and args.data != "digits":
+        print("autograd-lite train: --model cnn needs --data digits (8×8 images)",
+              file=sys.stderr)
+        return 2
     cfg = Config(data=args.data, hidden=args.hidden, epochs=args.epochs,
                  batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                 loss=args.loss, seed=args.seed, dtype=args.dtype)
+                 loss=args.loss, seed=args.seed, dtype=args.dtype, model=args.model)
     run(cfg, args.out, progress=not args.no_progress)
     return 0
 

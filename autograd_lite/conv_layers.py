@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import api
-from .nn import Linear, Module, Parameter, ReLU, Sequential, _rng
+from .nn import Dropout, Linear, Module, Parameter, ReLU, Sequential, _rng
 from .tensor import Tensor, as_tensor
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
@@ -309,7 +309,7 @@ class BatchNorm2d(Module):
 
 class DigitsCNN(Module):
     """The small CNN of ``autograd-lite train --model cnn``: two 3×3 convolutions (padding 1),
-    each followed by ReLU and 2×2 max pooling, then a linear head.
+    each followed by ReLU and 2×2 max pooling, then dropout (0.25) and a linear head.
 
     Takes ``(n, 64)`` rows (flattened 8×8 digits) or ``(n, 1, 8, 8)`` images.
 
@@ -320,8 +320,10 @@ class DigitsCNN(Module):
     (5, 10)
     """
 
-    def __init__(self, channels: tuple[int, int] = (16, 32), classes: int = 10, side: int = 8, *,
-                 dtype: Any = np.float32, rng: Any = None) -> None:
+    DEFAULTS = {"epochs": 30, "lr": 3e-3}   # autograd-lite train --model cnn (Adam)
+
+    def __init__(self, channels: tuple[int, int] = (16, 32), classes: int = 10, side: int = 8,
+                 dropout: float = 0.25, *, dtype: Any = np.float32, rng: Any = None) -> None:
         super().__init__()
         r = _rng(rng)
         c1, c2 = channels
@@ -329,7 +331,8 @@ class DigitsCNN(Module):
         self.sizes = [side * side, c1, c2, classes]   # (what config.json records for the MLP)
         self.features = Sequential(
             Conv2d(1, c1, 3, padding=1, dtype=dtype, rng=r), ReLU(), MaxPool2d(2),
-            Conv2d(c1, c2, 3, padding=1, dtype=dtype, rng=r), ReLU(), MaxPool2d(2), Flatten())
+            Conv2d(c1, c2, 3, padding=1, dtype=dtype, rng=r), ReLU(), MaxPool2d(2), Flatten(),
+            *([Dropout(dropout, rng=r)] if dropout else []))
         self.head = Linear(c2 * (side // 4) ** 2, classes, dtype=dtype, rng=r)
 
     def forward(self, x: Any) -> Tensor:

@@ -160,6 +160,7 @@ class Config:
     loss: str = "fused"
     seed: int = 0
     dtype: str = "float32"
+    model: str = "mlp"   # "mlp" | "cnn" (nn.DigitsCNN, digits only)
 
     def resolved(self) -> Config:
         """A copy with the dataset defaults filled in, after checking every choice."""
@@ -169,11 +170,14 @@ class Config:
                                      ("dtype", self.dtype, ("float32", "float64"))):
             if value not in choices:
                 raise ValueError(f"train: {name} must be one of {choices}, got {value!r}")
-        d = DEFAULTS[self.data]
+        if self.model not in ("mlp", "cnn") or (self.model == "cnn" and self.data != "digits"):
+            raise ValueError(f"train: model must be 'mlp' or 'cnn' (digits only), got "
+                             f"{self.model!r} on {self.data!r}")
+        d = DEFAULTS[self.data] if self.model == "mlp" else nn.DigitsCNN.DEFAULTS
         lr = self.lr if self.lr is not None else d["lr"] if self.optimizer == "adam" else SGD_LR
         epochs = self.epochs if self.epochs is not None else d["epochs"]
         return Config(self.data, tuple(self.hidden), epochs, self.batch_size, self.optimizer, lr,
-                      self.loss, self.seed, self.dtype)
+                      self.loss, self.seed, self.dtype, self.model)
 
 
 def make_optimizer(name: str, params: list, lr: float) -> optim.Optimizer:
@@ -206,9 +210,10 @@ def run(config: Config, out: str | Path | None = None, *, progress: bool = True,
     cfg = config.resolved()
     split = datasets.load(cfg.data, seed=cfg.seed, dtype=cfg.dtype)
     sizes = [split.X_train.shape[1], *cfg.hidden, split.n_classes]
-    model = nn.MLP(sizes, dtype=cfg.dtype, rng=cfg.seed)
+    model = (nn.MLP(sizes, dtype=cfg.dtype, rng=cfg.seed) if cfg.model == "mlp" else
+             nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
-    log(f"training {model.__class__.__name__}{sizes} on {cfg.data} "
+    log(f"training {model.__class__.__name__}{model.sizes} on {cfg.data} "
         f"({len(split.X_train)} train / {len(split.X_test)} test), {cfg.optimizer} lr={cfg.lr}, "
         f"{cfg.loss} cross-entropy, {cfg.epochs} epochs of batch {cfg.batch_size}, {cfg.dtype}")
     hist = fit(model, opt, split.X_train, split.y_train, epochs=cfg.epochs,

@@ -333,3 +333,16 @@ def test_draw_graph_labels_show_conv_and_pool_hyperparameters():
         warnings.simplefilter("ignore")
         src = al.draw_graph(y.sum()).source
     assert "stride=(2, 2)" in src and "pads=(1, 1, 1, 1)" in src and "ksize=(2, 2)" in src
+
+
+def test_train_config_and_cli_choose_the_cnn(tmp_path, capsys):
+    from autograd_lite.cli import main
+    from autograd_lite.train import Config, run
+    res = run(Config(model="cnn", epochs=1), tmp_path / "cnn", progress=False, log=lambda s: None)
+    assert isinstance(res.model, nn.DigitsCNN) and res.test_acc > 0.5
+    loaded = nn.load(tmp_path / "cnn" / "model.npz")
+    assert set(loaded) == {name for name, _ in res.model.named_parameters()}
+    with pytest.raises(ValueError, match="model must be 'mlp' or 'cnn' \\(digits only\\)"):
+        Config(model="cnn", data="moons").resolved()
+    assert main(["train", "--model", "cnn", "--data", "moons", "--out", str(tmp_path)]) == 2
+    assert "--model cnn needs --data digits" in capsys.readouterr().err
