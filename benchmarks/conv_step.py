@@ -99,12 +99,12 @@ def _mygrad(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]
     return step
 
 
-def inputs(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def inputs(seed: int = 0, batch: int = N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The benchmark's input batch, weight and upstream gradient (float32)."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((N, C, H, W)).astype(DTYPE)
+    x = rng.standard_normal((batch, C, H, W)).astype(DTYPE)
     w = (rng.standard_normal((Co, C, K, K)) * 0.1).astype(DTYPE)
-    g = rng.standard_normal((N, Co, H, W)).astype(DTYPE)
+    g = rng.standard_normal((batch, Co, H, W)).astype(DTYPE)
     return x, w, g
 
 

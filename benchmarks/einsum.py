@@ -66,9 +66,9 @@ def _torch(a: np.ndarray, b: np.ndarray, c: np.ndarray, g: np.ndarray) -> Callab
     return step
 
 
-def inputs(seed: int = 0) -> tuple[np.ndarray, ...]:
+def inputs(seed: int = 0, batch: int = SHAPE[0]) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    return tuple(rng.standard_normal(SHAPE).astype(np.float32) for _ in range(4))
+    return tuple(rng.standard_normal((batch, *SHAPE[1:])).astype(np.float32) for _ in range(4))
 
 
 def implementations(a, b, c, g) -> dict[str, Callable[[], object]]:
