@@ -309,7 +309,7 @@ def test_digits_cnn_learns_a_few_steps(rng):
     from autograd_lite import optim
     from autograd_lite.data import load_digits
     d = load_digits()
-    model = nn.DigitsCNN((16, 32), rng=0)
+    model = nn.DigitsCNN((16, 32), dropout=0.0, rng=0)
     opt = optim.Adam(model.parameters(), lr=3e-3)
     X, y = d.X_train[:256], d.y_train[:256]
     losses = []

@@ -126,21 +126,27 @@ def _cols(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], pads: Pads
     return win.reshape(groups, N * Ho * Wo, kh * kw * cg), (N, Ho, Wo)
 
 
-def _conv(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
-          groups: int) -> np.ndarray:
+def _conv_cols(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
+               groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution and its column matrix (kept for the weight gradient)."""
     Co, cg, kh, kw = w.shape
     og = Co // groups
     cols, (N, Ho, Wo) = _cols(x, (kh, kw), stride, pads, dilation, groups)
     wmat = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, -1, og)
     y = np.matmul(cols, wmat)                                   # (G, N·H'·W', Co/G)
-    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, Co, Ho, Wo)
+    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, Co, Ho, Wo), cols
+
+
+def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
+    return _conv_cols(x, w, **params)[0]
 
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
-                 groups: int, ksize: tuple) -> np.ndarray:
+                 groups: int, ksize: tuple, cols: np.ndarray | None = None) -> np.ndarray:
     N, Co, Ho, Wo = g.shape
     og, cg = Co // groups, x.shape[1] // groups
-    cols, _ = _cols(x, ksize, stride, pads, dilation, groups, (Ho, Wo))
+    if cols is None:   # the forward's columns when conv2d saved them, else im2col again
+        cols, _ = _cols(x, ksize, stride, pads, dilation, groups, (Ho, Wo))
     gmat = g.reshape(N, groups, og, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(groups, -1, og)
     dw = np.matmul(cols.transpose(0, 2, 1), gmat)               # (G, kH·kW·C/G, Co/G)
     kh, kw = ksize
@@ -202,18 +208,18 @@ def _fits(hw: tuple, k: tuple, d: tuple, pads: Pads, where: str, shape: tuple) -
 
 
 def _conv2d_dx(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, dilation: tuple,
-               groups: int) -> Any:
+               groups: int, saved: Any = None) -> Any:
     return conv_transpose2d(g, w, stride=stride, pads=pads, dilation=dilation, groups=groups,
                             out_hw=tuple(x.shape[2:]))
 
 
 def _conv2d_dw(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, dilation: tuple,
-               groups: int) -> Any:
+               groups: int, saved: Any = None) -> Any:
     return conv2d_weight(x, g, stride=stride, pads=pads, dilation=dilation, groups=groups,
-                         ksize=tuple(w.shape[2:]))
+                         ksize=tuple(w.shape[2:]), cols=saved)
 
 
-conv2d = Op("conv2d", _conv, (_conv2d_dx, _conv2d_dw),
+conv2d = Op("conv2d", _conv_cols, (_conv2d_dx, _conv2d_dw),
             rules=("conv_transpose2d(g, w): g convolved with the flipped kernel",
                    "conv2d_weight(x, g) = Xcolᵀ @ gmat: x correlated with g"),
             summary="2-D convolution (cross-correlation, as PyTorch) of an NCHW batch with a "
@@ -223,7 +229,7 @@ conv2d = Op("conv2d", _conv, (_conv2d_dx, _conv2d_dw),
             example=">>> x = np.arange(16.0).reshape(1, 1, 4, 4)\n"
             ">>> al.conv2d(x, np.ones((1, 1, 2, 2)), stride=2)\n"
             "Tensor([[[[10., 18.],\n          [42., 50.]]]], dtype=float64)",
-            public="conv2d", front=_conv2d_front)
+            public="conv2d", front=_conv2d_front, saves=True)
 
 
 def _ct_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0,
@@ -277,10 +283,10 @@ conv_transpose2d = Op(
 
 conv2d_weight = Op(
     "conv2d_weight", _conv_weight,
-    (lambda v, out, x, g, *, stride, pads, dilation, groups, ksize:
+    (lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, cols=None:
      conv_transpose2d(g, v, stride=stride, pads=pads, dilation=dilation, groups=groups,
                       out_hw=tuple(x.shape[2:])),
-     lambda v, out, x, g, *, stride, pads, dilation, groups, ksize:
+     lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, cols=None:
      _conv_to(x, v, g.shape[2:], stride=stride, pads=pads, dilation=dilation, groups=groups)),
     rules=("conv_transpose2d(x, g)", "conv2d(x, g)"),
     internal="the weight-gradient of conv2d (a correlation of the input with the output "
