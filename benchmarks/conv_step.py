@@ -6,8 +6,8 @@ Timed interleaved in one process (medians, ms per step; ratios paired per round)
 * ``hand NumPy`` — the reference: the fastest plain NumPy step written here (NHWC im2col, one
   product forward, ``Xcolᵀ @ dYmat`` reusing the forward's columns for the weight gradient, the
   input gradient as a convolution of the padded output gradient with the flipped kernel);
-* ``autograd_lite`` — ``al.conv2d`` + ``backward`` (the op table's VJPs, im2col recomputed for the
-  weight gradient);
+* ``autograd_lite`` — ``al.conv2d`` + ``backward`` (the op table's VJPs: the forward's columns
+  reused for the weight gradient, the input gradient as ``conv_transpose2d``);
 * ``PyTorch`` (same threads) and MyGrad's ``conv_nd`` when importable.
 
 Goals (issue 17): within 3× PyTorch, ≥ 4× faster than MyGrad, within 1.1× hand NumPy.
