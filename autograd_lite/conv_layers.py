@@ -255,7 +255,7 @@ class BatchNorm2d(Module):
     -------
     >>> bn = BatchNorm2d(3)
     >>> y = bn(np.random.default_rng(0).normal(2.0, 3.0, (4, 3, 5, 5)))
-    >>> bool(abs(y.data.mean()) < 1e-6), bn.running_mean.round(1).tolist()
+    >>> bool(abs(y.data.mean()) < 1e-6), [round(float(m), 1) for m in bn.running_mean]
     (True, [0.2, 0.2, 0.2])
     """
 

@@ -147,6 +147,21 @@ def test_pools_match_pytorch_over_a_grid(dtype, rng):
             np.testing.assert_allclose(X.grad.data, tx.grad.numpy(), **tol, err_msg=str(kw))
 
 
+def test_float16_and_zeros_keep_their_dtype_and_values(rng):
+    x = rng.normal(size=(1, 2, 5, 5))
+    w = rng.normal(size=(3, 2, 3, 3))
+    for fn, args in ((al.conv2d, (x, w)), (al.max_pool2d, (x, 2)), (al.avg_pool2d, (x, 2)),
+                     (al.unfold, (x, 2)), (al.adaptive_avg_pool2d, (x, 2))):
+        half = [a.astype(np.float16) if isinstance(a, np.ndarray) else a for a in args]
+        y16, y64 = fn(*half), fn(*args)
+        assert y16.dtype == np.float16
+        np.testing.assert_allclose(y16.data.astype(np.float64), y64.data, rtol=2e-2, atol=3e-2)
+    X = al.Tensor(np.zeros((1, 2, 4, 4)), requires_grad=True)
+    W = al.Tensor(np.zeros((2, 2, 3, 3)), requires_grad=True)
+    al.conv2d(X, W, padding=1).sum().backward()
+    assert not X.grad.data.any() and W.grad.data.shape == (2, 2, 3, 3)
+
+
 def test_max_pool_routes_ties_as_pytorch(rng):
     torch = pytest.importorskip("torch")
     for x in (np.zeros((1, 1, 4, 4)), np.round(rng.normal(size=(2, 2, 6, 6))),

@@ -298,8 +298,7 @@ def _conv1d_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0, dil
     where = "conv1d"
     N, C, L = _need(x, 3, "an input batch (N, C, L)", where)
     Co, cg, k = _need(weight, 3, "a weight (C_out, C_in/groups, k)", where)
-    s, d = (pair(tuple(v) * 2 if isinstance(v, (tuple, list)) and len(v) == 1 else v, name,
-                 where)[0] for v, name in ((stride, "stride"), (dilation, "dilation")))
+    s, d = (_single(v, name, where) for v, name in ((stride, "stride"), (dilation, "dilation")))
     g = _groups(groups, C, Co, cg, where)
     if isinstance(padding, (tuple, list)) and len(padding) == 2:
         pads = (0, 0) + pair(padding, "padding", where, minimum=0)
@@ -307,6 +306,15 @@ def _conv1d_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0, dil
         pads = pads_of(padding, (1, k), (1, d), (1, s), where)
     _fits((L,), (k,), (d,), pads[2:], where, _shape(x))
     return (x, weight), {"stride": s, "pads": pads[2:], "dilation": d, "groups": g}
+
+
+def _single(v: Any, name: str, where: str) -> int:
+    """An int or a 1-tuple (PyTorch accepts both for conv1d)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise TypeError(f"{where}: {name} must be an int or a 1-tuple, got {v!r:.60}")
+        v = v[0]
+    return pair(v, name, where)[0]
 
 
 def _as2d(stride: int, pads: tuple, dilation: int) -> dict:
