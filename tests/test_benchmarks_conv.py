@@ -19,3 +19,14 @@ def test_einsum_implementations_compute_the_same_gradients():
     einsum.check(fns)
     out = fns["autograd_lite einsum"]()
     assert len(out) == 4 and all(np.asarray(o).dtype == np.float32 for o in out)
+
+
+def test_cnn_epoch_models_start_from_the_same_weights():
+    torch = __import__("pytest").importorskip("torch")
+    from benchmarks import cnn_epoch
+    X, y = cnn_epoch.inputs()
+    fns = cnn_epoch.implementations(X[:64], y[:64])
+    ours, theirs = fns["autograd_lite"](), fns["PyTorch"]()
+    assert np.isfinite(ours) and np.isfinite(theirs)
+    assert abs(ours - theirs) < 0.25 * abs(theirs)   # same model, same batches (dropout differs)
+    assert torch.get_num_threads() >= 1
