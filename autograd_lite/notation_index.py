@@ -85,6 +85,16 @@ def _link(node: Node, cls: _Classes) -> None:
         cls.union((key, 1), (id(w), 0))
         if node._params["groups"] == 1:
             cls.union((id(x), 1), (id(w), 1))
+    elif op in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "conv_transpose2d"):
+        cls.union((key, 0), (id(ps[0]), 0))                    # the batch axis
+        if op != "conv_transpose2d":
+            cls.union((key, 1), (id(ps[0]), 1))                # the channels
+    elif op == "reshape":
+        s = _shape(ps[0])
+        for i, (a, b) in enumerate(zip(s, out)):               # the unchanged leading axes
+            if a != b:
+                break
+            cls.union((key, i), (id(ps[0]), i))
     elif op == "transpose":
         for i, a in enumerate(node._params["axes"]):
             cls.union((key, i), (id(ps[0]), a))
