@@ -249,7 +249,8 @@ class BatchNorm2d(Module):
     ``running_mean ← (1 − m)·running_mean + m·mean`` and ``running_var`` likewise with the
     *unbiased* variance (``momentum=None``: a cumulative average). Evaluation: normalise with the
     running statistics. ``weight`` (γ, ones) and ``bias`` (β, zeros) are learnable with
-    ``affine=True``. The running statistics are plain arrays (not parameters).
+    ``affine=True``. The running statistics are plain arrays, not parameters: ``state_dict()``
+    (parameters only, in this library) does not carry them — save them alongside if needed.
 
     Example
     -------
