@@ -88,7 +88,7 @@ def _grid():
     yield from itertools.product(sizes, strides, pads, dils, groups)
 
 
-GRID = list(_grid())
+GRID = list(_grid()) if THOROUGH else list(_grid())[::2]   # default: every other combination
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -126,8 +126,8 @@ def test_pools_match_pytorch_over_a_grid(dtype, rng):
     F = torch.nn.functional
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
     shapes = [(5, 6), (7, 7)] + ([(8, 5), (9, 9)] if THOROUGH else [])
-    for (h, w), k, s, p, ceil in itertools.product(shapes, [2, 3], [None, 1, 2], [0, 1],
-                                                   [False, True]):
+    combos = list(itertools.product(shapes, [2, 3], [None, 1, 2], [0, 1], [False, True]))
+    for (h, w), k, s, p, ceil in combos if THOROUGH else combos[::2]:
         x = rng.normal(size=(2, 3, h, w)).astype(dtype)
         calls = [(al.max_pool2d, F.max_pool2d, {"dilation": 2 if k == 2 else 1}),
                  (al.avg_pool2d, F.avg_pool2d, {"count_include_pad": p == 0})]
