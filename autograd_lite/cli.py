@@ -84,7 +84,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
         args=[_arg("example", choices=list(examples.EXAMPLES), metavar="EXAMPLE",
                    help=f"one of: {_EXAMPLE_NAMES}")]),
     "train": dict(
-        help="train an MLP classifier (digits, moons, spirals); Ctrl-C stops cleanly",
+        help="train an MLP or CNN classifier (digits, moons, spirals); Ctrl-C stops cleanly",
         description="Train an MLP with fused or composed cross-entropy; write a run directory "
                     "(checkpoint, optimizer state, config, progress, per-epoch CSV, loss/accuracy "
                     "curves) to --out - a new numbered one (OUT-2, ...) if OUT holds a run "
@@ -93,6 +93,9 @@ COMMANDS: dict[str, dict[str, Any]] = {
                     f"per dataset: {_TRAIN_DEFAULTS}; SGD (momentum 0.9) lr {train.SGD_LR}.",
         args=[_arg("--data", choices=["digits", "moons", "spirals"], default=None,
                    help="dataset (default digits)"),
+              _arg("--model", choices=["mlp", "cnn"], default=None,
+                   help="mlp (default) or cnn: two 3×3 conv layers, pooling, a linear head "
+                        "(digits only)"),
               _arg("--hidden", default=None,
                    help="hidden layer sizes, comma separated (default 64,64)"),
               _arg("--epochs", type=int, default=None, help="default: per dataset"),

@@ -429,3 +429,5 @@ from .containers import IncompatibleKeys, _refuse_plain  # noqa: E402  (used by 
 from .layers import *  # noqa: E402, F403
 
 __all__ += [*containers.__all__, *layers.__all__, "init"]
+
+from .conv_layers import *  # noqa: E402, F403  (conv, pooling, 2-D norm layers; they use Module)

@@ -273,6 +273,7 @@ class Config:
     seed: int = 0
     dtype: str = "float32"
     max_steps: int | None = None
+    model: str = "mlp"   # "mlp" | "cnn" (nn.DigitsCNN, digits only)
 
     def resolved(self) -> Config:
         """A copy with the dataset defaults filled in, after checking every option
@@ -289,7 +290,10 @@ class Config:
         except TypeError:
             raise OptionError("hidden", f"expected a sequence of positive integers, got "
                                         f"{self.hidden!r:.40}") from None
-        d = DEFAULTS[self.data]
+        if self.model not in ("mlp", "cnn") or (self.model == "cnn" and self.data != "digits"):
+            raise OptionError("model", f"expected 'mlp' or 'cnn' (cnn with --data digits only), "
+                                       f"got {self.model!r} with data {self.data!r}")
+        d = DEFAULTS[self.data] if self.model == "mlp" else nn.DigitsCNN.DEFAULTS
         lr = self.lr if self.lr is not None else d["lr"] if self.optimizer == "adam" else SGD_LR
         return Config(self.data, hidden,
                       positive_int("epochs", d["epochs"] if self.epochs is None else self.epochs),
@@ -297,7 +301,8 @@ class Config:
                       finite_float("lr", lr, positive=True), self.loss,
                       nonnegative_int("seed", self.seed), self.dtype,
                       None if self.max_steps is None else positive_int("max_steps",
-                                                                       self.max_steps))
+                                                                       self.max_steps),
+                      self.model)
 
 
 def estimate_memory(cfg: Config, n_in: int, n_out: int) -> int:
@@ -377,9 +382,10 @@ def run(config: Config, out: str | Path | None = None, *, progress: bool = True,
     cfg = config.resolved()
     split, out_dir = _prepare(cfg, out, log)
     sizes = [split.X_train.shape[1], *cfg.hidden, split.n_classes]
-    model = nn.MLP(sizes, dtype=cfg.dtype, rng=cfg.seed)
+    model = (nn.MLP(sizes, dtype=cfg.dtype, rng=cfg.seed) if cfg.model == "mlp" else
+             nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
-    log(f"training {model.__class__.__name__}{sizes} on {cfg.data} "
+    log(f"training {model.__class__.__name__}{model.sizes} on {cfg.data} "
         f"({len(split.X_train)} train / {len(split.X_test)} test), {cfg.optimizer} lr={cfg.lr}, "
         f"{cfg.loss} cross-entropy, {cfg.epochs} epochs of batch {cfg.batch_size}, {cfg.dtype}")
     return _train(cfg, split, model, opt, out_dir, Progress(), History(), progress, log)
@@ -420,7 +426,8 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
                                     f"epochs ({at.step} steps); pass a larger --epochs or "
                                     f"--max-steps to train longer")
     split, _ = _prepare(cfg, None, log)
-    model = nn.MLP(saved["sizes"], dtype=cfg.dtype, rng=cfg.seed)
+    model = (nn.MLP(saved["sizes"], dtype=cfg.dtype, rng=cfg.seed) if cfg.model == "mlp" else
+             nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     load(d / "model.npz", model)
     load(d / "optimizer.npz", opt)
