@@ -77,7 +77,7 @@ def _operator(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
 
 
 _OPERATORS = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "pow": "pow",
-              "matmul": "matmul"}
+              "matmul": "matmul", "mod": "remainder"}
 
 for _op in list(ops.OPS.values()):
     if _op.public is None and _op.method is None:
