@@ -89,7 +89,7 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional"},
+    {"api", "creation", "functional", "composites"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses"},
     {"train", "examples"},
     {"viz", "notation", "compare", "onnx", "interop"},

@@ -9,7 +9,7 @@ from the entry.
 
 from __future__ import annotations
 
-from . import activations, elementwise, linalg, math, reduce, shape
+from . import activations, elementwise, indexing, linalg, math, reduce, scan, shape
 from .core import OPS, Op, describe, error_kind, normalize_axes, op_error, unbroadcast
 from .elementwise import (
     absolute,
@@ -37,7 +37,8 @@ from .shape import broadcast_to, concatenate, getitem, reshape, scatter_add, tra
 
 __all__ = [
     "OPS", "Op", "describe", "error_kind", "normalize_axes", "op_error", "unbroadcast",
-    "activations", "elementwise", "linalg", "math", "reduce", "shape", "table",
+    "activations", "elementwise", "indexing", "linalg", "math", "reduce", "scan", "shape",
+    "table",
     "absolute", "add", "astype", "clip", "div", "exp", "log", "maximum", "minimum", "mul", "neg",
     "pow_", "relu", "sigmoid", "sqrt", "sub", "tanh", "where", "matmul", "logsumexp",
     "reduce_max", "reduce_min", "reduce_sum", "broadcast_to", "concatenate", "getitem", "reshape",

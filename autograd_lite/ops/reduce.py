@@ -1,6 +1,7 @@
-"""Reductions: sum, max, min, logsumexp.
+"""Reductions: sum, max, min, logsumexp, prod, the vector p-norm.
 
 ``max``/``min`` split the gradient evenly between tied elements (as PyTorch's ``amax``).
+``prod`` is exact with zeros; the p-norm's subgradient at 0 is 0 (both as PyTorch).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, data, kept, normalize_axes
-from .elementwise import exp
+from .elementwise import absolute, exp, where
 from .shape import broadcast_to
 
 
@@ -31,7 +32,7 @@ def _plain(axis: Any) -> Any:
 def _check(name: str) -> Callable:
     def check(x: np.ndarray, *, axis: Any, keepdims: bool) -> None:
         axes = normalize_axes(axis, x.ndim, name)
-        if name != "sum" and any(x.shape[a] == 0 for a in axes):
+        if name not in ("sum", "prod") and any(x.shape[a] == 0 for a in axes):
             raise ValueError(f"{name}: cannot reduce an empty axis of an array of shape "
                              f"{tuple(x.shape)} (axis={axis!r})")
     return check
@@ -96,3 +97,69 @@ logsumexp = Op("logsumexp", _logsumexp,
                "Tensor(1000.69314718, dtype=float64)",
                public="logsumexp", method="logsumexp", front=_front("logsumexp", -1),
                check=_check("logsumexp"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Product and p-norm
+
+
+def _to_last(t: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
+    """``t`` with ``axes`` moved to the end and merged into one, and the inverse map."""
+    perm = [d for d in range(t.ndim) if d not in axes] + list(axes)
+    moved = t.transpose(tuple(perm))
+    merged = moved.reshape(moved.shape[: t.ndim - len(axes)] + (-1,))
+    inverse = tuple(np.argsort(perm))
+    return merged, lambda r: r.reshape(moved.shape).transpose(inverse)
+
+
+def _prod_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    gk = kept(g, x.shape, axis, keepdims)
+    if not (data(x) == 0).any():
+        return gk * kept(out, x.shape, axis, keepdims) / x
+    # With zeros: the product of the *other* factors, from a stack whose row i holds the
+    # reduced elements with element i replaced by 1 (one zero: the product of the others; two
+    # or more: 0, as PyTorch).
+    axes = normalize_axes(axis, x.ndim) if x.ndim else ()
+    merged, back = _to_last(x, axes)
+    n = merged.shape[-1]
+    stack = where(1.0, merged[..., None, :], cond=np.eye(n, dtype=bool))
+    others = reduce_prod(stack, axis=stack.ndim - 1, keepdims=False)
+    return gk * back(others)
+
+
+reduce_prod = Op("prod", _reduce(np.prod), (_prod_vjp,),
+                 rules=("g ⊙ Π of the other factors",),
+                 summary="Product over ``axis``; the gradient is exact with zeros in the input "
+                 "(with one zero, its gradient is the product of the others; with two or more, "
+                 "0), as PyTorch.",
+                 example=">>> al.prod([[1.0, 2.0], [3.0, 4.0]], axis=-1)\n"
+                 "Tensor([ 2., 12.], dtype=float64)",
+                 public="prod", method="prod", front=_front("prod"), check=_check("prod"))
+
+
+def _vector_norm(x: np.ndarray, *, p: float, axis: Any, keepdims: bool) -> np.ndarray:
+    ax = None if x.ndim == 0 else axis
+    if p == 2:
+        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
+    if p == 1:
+        return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
+    return np.sum(np.abs(x) ** p, axis=ax, keepdims=keepdims) ** (1 / p)
+
+
+def _vector_norm_vjp(g: Any, out: Any, x: Any, *, p: float, axis: Any, keepdims: bool) -> Any:
+    gk = kept(g, x.shape, axis, keepdims)
+    sign = np.sign(data(x))
+    if p == 1:
+        return gk * sign
+    ok = kept(out, x.shape, axis, keepdims)
+    safe = where(1.0, ok, cond=data(ok) == 0)      # a zero norm has subgradient 0 (PyTorch)
+    if p == 2:
+        return gk * x / safe
+    return gk * sign * absolute(x) ** (p - 1) / safe ** (p - 1)
+
+
+vector_norm = Op("vector_norm", _vector_norm, (_vector_norm_vjp,),
+                 rules=("g ⊙ sign(x)|x|^(p−1) / ‖x‖^(p−1) (0 where ‖x‖ = 0)",),
+                 summary="The p-norm ``(Σ|x|^p)^(1/p)`` over ``axis`` for a finite ``p >= 1`` "
+                 "(``al.norm`` is the general entry, with ∞, 0 and matrix norms).",
+                 internal="reached through al.norm and Tensor.norm")

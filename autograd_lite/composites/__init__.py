@@ -1,0 +1,20 @@
+"""Functions composed of primitives (no VJP of their own), by family: reductions and
+statistics, shapes and indexing, linear algebra, predicates.
+
+Each is differentiable through the primitives it calls (so also to second order); functions
+with no gradient return constant integer or boolean Tensors. The names in each family's
+``METHODS`` are also Tensor methods (the same function).
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import reduce
+from .reduce import *  # noqa: F403
+
+__all__ = [*reduce.__all__]
+
+for _family in (reduce,):
+    for _name in _family.METHODS:
+        setattr(Tensor, _name, getattr(_family, _name))
+del _family, _name

@@ -1,0 +1,118 @@
+"""Scans (cumulative ops) along one axis: ``cumsum``, ``cumprod``, ``logcumsumexp``.
+
+``axis=None`` scans the flattened array (as NumPy); a 0-d array accepts axis 0 and −1 and is
+returned as it is (as PyTorch). ``cumprod``'s gradient is exact with zeros in the input (each
+element's gradient is the sum over later outputs of the product of the *other* factors; the
+quadratic formula is used only when a zero is present).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .core import Op, data, normalize_axes
+from .elementwise import exp, where
+from .shape import transpose
+
+
+def _front(name: str) -> Any:
+    def front(x: Any, axis: int | None = None) -> tuple:
+        if axis is not None:
+            if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+                raise TypeError(f"{name}: axis must be None or an int, got {axis!r:.40}")
+            axis = (normalize_axes(int(axis), np.ndim(data(x)), name) or (0,))[0]
+        return (x,), {"axis": axis}
+    return front
+
+
+def _work(x: Any, axis: int | None) -> tuple[Any, int]:
+    """``x`` as scanned: flattened for ``axis=None``, 1-D for a 0-d array; and the axis."""
+    if axis is None or x.ndim == 0:
+        return x.reshape(-1), 0
+    return x, axis
+
+
+def _scan(fn: Any) -> Any:
+    def forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
+        w, ax = _work(x, axis)
+        out = fn(w, axis=ax)
+        return out.reshape(()) if x.ndim == 0 and axis is not None else out
+    return forward
+
+
+def _flip(t: Any, axis: int) -> Any:
+    return t[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _back(r: Any, x: Any) -> Any:
+    """A cotangent computed on the scanned view, in ``x``'s shape."""
+    return r.reshape(x.shape)
+
+
+def _revcumsum(g: Any, axis: int) -> Any:
+    """``Σ_{k >= i} g_k`` along ``axis`` (the VJP of ``cumsum``)."""
+    return _flip(cumsum(_flip(g, axis), axis=axis), axis)
+
+
+def _cumsum_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    gw, ax = _work(g, axis)
+    return _back(_revcumsum(gw, ax), x)
+
+
+cumsum = Op("cumsum", _scan(np.cumsum), (_cumsum_vjp,),
+            rules=("reverse cumulative sum of g",),
+            summary="Cumulative sum along ``axis`` (``None``: over the flattened array).",
+            example=">>> al.cumsum([1.0, 2.0, 3.0])\nTensor([1., 3., 6.], dtype=float64)",
+            public="cumsum", method="cumsum", front=_front("cumsum"), reads_values=False)
+
+
+def _cumprod_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    xw, ax = _work(x, axis)
+    gw, _ = _work(g, axis)
+    ow, _ = _work(out, axis)
+    if not (data(xw) == 0).any():
+        return _back(_revcumsum(gw * ow, ax) / xw, x)
+    # With zeros: ∂out_k/∂x_i = Π_{j <= k, j != i} x_j. Row i of a (n, n) stack holds x with
+    # x_i replaced by 1; its cumprod gives those products for every k; keep k >= i.
+    n = xw.shape[ax]
+    perm = [d for d in range(xw.ndim) if d != ax] + [ax]
+    xl, gl = transpose(xw, axes=tuple(perm)), transpose(gw, axes=tuple(perm))
+    eye = np.eye(n, dtype=bool)
+    stack = where(1.0, xl[..., None, :], cond=eye)
+    later = np.triu(np.ones((n, n), dtype=data(xl).dtype))
+    r = (cumprod(stack, axis=stack.ndim - 1) * later * gl[..., None, :]).sum(axis=-1)
+    return _back(transpose(r, axes=tuple(np.argsort(perm))), x)
+
+
+cumprod = Op("cumprod", _scan(np.cumprod), (_cumprod_vjp,),
+             rules=("Σ_{k ≥ i} g_k Π_{j ≤ k, j ≠ i} x_j",),
+             summary="Cumulative product along ``axis`` (``None``: over the flattened array); "
+             "its gradient is exact with zeros in the input.",
+             example=">>> al.cumprod([1.0, 2.0, 3.0])\nTensor([1., 2., 6.], dtype=float64)",
+             public="cumprod", method="cumprod", front=_front("cumprod"))
+
+
+def _logcumsumexp(x: np.ndarray, *, axis: int) -> np.ndarray:
+    return np.logaddexp.accumulate(x, axis=axis)
+
+
+def _logcumsumexp_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    xw, ax = _work(x, axis)
+    gw, _ = _work(g, axis)
+    ow, _ = _work(out, axis)
+    # Σ_{k >= i} g_k e^(x_i − out_k), shifted by the total c = out_last >= every out_k
+    od = data(ow)
+    c = od[(slice(None),) * ax + (slice(-1, None),)]
+    c = np.where(np.isfinite(c), c, 0)
+    return _back(exp(xw - c) * _revcumsum(gw * exp(c - ow), ax), x)
+
+
+logcumsumexp = Op("logcumsumexp", _scan(_logcumsumexp), (_logcumsumexp_vjp,),
+                  rules=("Σ_{k ≥ i} g_k e^(x_i − out_k)",),
+                  summary="``log Σ_{j ≤ i} e^(x_j)`` along ``axis``, computed stably (its "
+                  "gradient is exact while the outputs along the axis span under ~700).",
+                  example=">>> al.logcumsumexp([0.0, 0.0])\nTensor([0.        , 0.69314718], "
+                  "dtype=float64)",
+                  public="logcumsumexp", method="logcumsumexp", front=_front("logcumsumexp"))
