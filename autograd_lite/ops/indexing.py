@@ -3,7 +3,9 @@ and its transpose, the accumulating scatter.
 
 ``take_along_axis`` follows NumPy (the indices broadcast against ``x`` on the other axes);
 its VJP adds each cotangent back at the index it was taken from (repeated indices accumulate),
-and that scatter's VJP is ``take_along_axis`` again, so both differentiate to any order.
+and that scatter's VJP takes the cotangent at the same indices again (a ``getitem``), so both
+differentiate to any order. The scatter's indices may cover less than its output outside
+``axis`` (as ``torch.scatter_add``).
 """
 
 from __future__ import annotations
@@ -87,7 +89,6 @@ def _scatter_along(g: np.ndarray, *, indices: np.ndarray, axis: int, shape: tupl
 
 scatter_along = Op(
     "scatter_along", _scatter_along,
-    (lambda g, out, src, *, indices, axis, shape:
-     take_along_axis(g, indices=indices, axis=axis),),
-    rules=("g taken at the indices",),
+    (lambda g, out, src, *, indices, axis, shape: g[_full_index(indices, axis)],),
+    rules=("g taken at the indices (a getitem)",),
     internal="the VJP of take_along_axis; reached through al.scatter_add", reads_values=False)
