@@ -1,4 +1,4 @@
-"""Bad-input rows for the linear-algebra primitives and composites."""
+"""Bad-input rows for the linear-algebra primitives and composites, and the predicates."""
 
 from __future__ import annotations
 
@@ -38,4 +38,19 @@ ROWS = [
         "tensordot: axes=3 needs at least 3 dimensions in both"),
     bad("dot: inner lengths differ", lambda: al.dot(x(), np.ones(2)), ValueError,
         "tensordot: axis 1 of a (2, 3) and axis 0 of b (2,) differ in length"),
+]
+
+_PREDICATES = {"isnan": al.isnan, "isfinite": al.isfinite, "logical_not": al.logical_not,
+               "isclose": lambda v: al.isclose(v, 1.0), "equal": lambda v: al.equal(v, 1.0),
+               "logical_and": lambda v: al.logical_and(x(), v)}
+
+ROWS += [
+    *[bad(f"{name}: {what}", (lambda f=f, v=v: f(v)), TypeError, name)
+      for name, f in _PREDICATES.items() for what, v in NOT_NUMBERS.items()],
+    bad("less: shapes (2, 3) and (2,)", lambda: al.less(x(), np.ones(2)), ValueError,
+        "less: shapes (2, 3) and (2,) cannot be broadcast together"),
+    bad("isclose: shapes (2, 3) and (4,)", lambda: al.isclose(x(), np.ones(4)), ValueError,
+        "isclose: shapes (2, 3) and (4,) cannot be broadcast together"),
+    bad("allclose: a negative rtol", lambda: al.allclose(x(), x(), rtol=-1), ValueError,
+        "allclose: rtol must be a non-negative number"),
 ]
