@@ -25,6 +25,7 @@ from .engine import (
 )
 from .functional import cross_entropy, log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .interop import from_dlpack
 from .notation import explain
 from .scalar import Scalar, grads, scalars, values
 from .tensor import Tensor, as_tensor
@@ -45,4 +46,5 @@ __all__ = [
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
     "data", "functional", "nn", "ops", "optim",
+    "from_dlpack",
 ]

@@ -90,9 +90,10 @@ LAYERS = [
     {"inplace", "methods"},
     {"tensor", "scalar"},
     {"api", "creation", "functional", "composites"},
-    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses"},
+    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+     "interop"},   # (interop: the weights' and optimizer state's exchange format, as checkpoints)
     {"train", "examples"},
-    {"viz", "notation", "compare", "onnx", "interop"},
+    {"viz", "notation", "compare", "onnx"},
     {"cli", "__main__", "__init__"},
 ]
 
