@@ -9,10 +9,9 @@ driver, modes; no NumPy) → ``ops`` (the op table) → ``tensor`` / ``scalar`` 
 
 from __future__ import annotations
 
-from . import api, composites, data, functional, nn, ops, optim
+from . import api, data, functional, nn, ops, optim
 from .api import *  # noqa: F403  (every public op, generated from the op table)
 from .compare import compare_gradients
-from .composites import *  # noqa: F403  (functions composed of primitives)
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .engine import (
     AnomalyError,
@@ -35,7 +34,7 @@ from .viz import draw_graph, draw_side_by_side, graph_stats, save_graph
 __version__ = "0.1.0"
 
 __all__ = [
-    *api.__all__, *composites.__all__,
+    *api.__all__,
     "Tensor", "as_tensor", "tensor", "arange", "eye", "full", "ones", "ones_like", "rand", "randn",
     "zeros", "zeros_like",
     "backward", "enable_grad", "is_grad_enabled", "no_grad",

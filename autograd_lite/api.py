@@ -136,3 +136,8 @@ def stack(xs: Any, axis: int = 0) -> Tensor:
 
 
 __all__.append("mean")
+
+from . import composites  # noqa: E402  (the functions composed of primitives, same layer)
+from .composites import *  # noqa: E402,F403
+
+__all__ += composites.__all__
