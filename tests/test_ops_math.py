@@ -97,3 +97,18 @@ def test_special_slopes_follow_pytorch():
         tx = torch.tensor(points, dtype=torch.float64, requires_grad=True)
         getattr(torch.nn.functional, name)(tx, **kw).sum().backward()
         np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("name", sorted(n for n in GRADGRAD if GRADGRAD[n].cases[0][0] == ((),)))
+def test_low_precision_inputs_keep_their_dtype(name, dtype, rng):
+    spec = GRADGRAD[name]
+    shapes, params = spec.cases[2]
+    xs = make_inputs(spec, shapes, rng)
+    want = spec.fn(*[al.Tensor(x) for x in xs], **params).data
+    ts = [al.Tensor(x.astype(dtype), requires_grad=True) for x in xs]
+    out = spec.fn(*ts, **params)
+    out.backward(np.ones(out.shape, dtype))
+    assert out.dtype == dtype and all(t.grad.dtype == dtype for t in ts)
+    tol = 1e-2 if dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(out.data, want, rtol=tol, atol=tol)
