@@ -50,6 +50,22 @@ def test_prod_with_zeros_matches_pytorch_and_finite_differences(x, rng):
     assert al.gradgradcheck(lambda t: t.prod(axis=-1 if x.ndim else None), [x])
 
 
+def test_prod_second_derivatives_with_zero_zero_one_two_and_three_zeros_per_row(rng):
+    x = rng.uniform(0.5, 1.5, size=(4, 5))
+    x[1, 2] = 0.0
+    x[2, [0, 3]] = 0.0
+    x[3, [0, 2, 4]] = 0.0
+    assert al.gradgradcheck(lambda t: t.prod(axis=1), [x])
+    assert al.gradgradcheck(lambda t: t.prod(axis=(0, 1)), [x])
+    assert al.gradgradcheck(lambda t: t.prod(axis=0, keepdims=True), [x])
+
+
+def test_prod_gradient_with_a_zero_is_linear_in_the_axis_length():
+    x = al.Tensor(np.r_[np.zeros(1), np.ones(200_000)], requires_grad=True)   # n² would be 4e10
+    x.prod().backward()
+    assert x.grad.data[0] == 1.0 and not x.grad.data[1:].any()
+
+
 @pytest.mark.parametrize("x", ZEROS[:3], ids=["one zero", "two zeros", "matrix"])
 def test_cumprod_with_zeros_matches_pytorch_and_finite_differences(x, rng):
     torch = pytest.importorskip("torch")

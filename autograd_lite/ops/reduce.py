@@ -102,32 +102,33 @@ logsumexp = Op("logsumexp", _logsumexp,
 # Product and p-norm
 
 
-def _to_last(t: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
-    """``t`` with ``axes`` moved to the end and merged into one, and the inverse map."""
-    perm = [d for d in range(t.ndim) if d not in axes] + list(axes)
-    moved = t.transpose(tuple(perm))
-    merged = moved.reshape(moved.shape[: t.ndim - len(axes)] + (-1,))
-    inverse = tuple(np.argsort(perm))
-    return merged, lambda r: r.reshape(moved.shape).transpose(inverse)
-
-
 def _prod_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
     gk = kept(g, x.shape, axis, keepdims)
-    if not (data(x) == 0).any():
+    xd = data(x)
+    zero = xd == 0
+    if not zero.any():
         return gk * kept(out, x.shape, axis, keepdims) / x
-    # With zeros: the product of the *other* factors, from a stack whose row i holds the
-    # reduced elements with element i replaced by 1 (one zero: the product of the others; two
-    # or more: 0, as PyTorch).
-    axes = normalize_axes(axis, x.ndim) if x.ndim else ()
-    merged, back = _to_last(x, axes)
-    n = merged.shape[-1]
-    stack = where(1.0, merged[..., None, :], cond=np.eye(n, dtype=bool))
-    others = reduce_prod(stack, axis=stack.ndim - 1, keepdims=False)
-    return gk * back(others)
+    # The product of the *other* factors, in O(n) and exact to second order: write
+    # x = x1 ⊙ xz (x1: zeros replaced by 1; xz: the rest replaced by 1), so
+    # others(x) = others(x1) ⊙ others(xz). x1 has no zeros (others = Π x1 / x1); others(xz)
+    # is, by the number of zeros in the slice, 1 (none), 1 at the zero and that zero's value
+    # elsewhere (one), the other zero's value at each zero and 0 elsewhere (two), 0 (more): a
+    # product of two or more zeros has value and first derivative 0.
+    reduced = None if xd.ndim == 0 else axis
+    count = zero.sum(axis=reduced, keepdims=True)
+    x1 = where(1.0, x, cond=zero)
+    others1 = reduce_prod(x1, axis=axis, keepdims=True) / x1
+    at_zeros = where(x, 0.0, cond=zero)
+    total = reduce_sum(at_zeros, axis=axis, keepdims=True)
+    one, two = count == 1, count == 2
+    z = where(1.0, total, cond=zero | ~one)     # rows with one zero: 1 there, its value elsewhere
+    z = where(total - at_zeros, z, cond=two & zero)
+    z = where(0.0, z, cond=(two & ~zero) | (count > 2))
+    return gk * (others1 * z)
 
 
 reduce_prod = Op("prod", _reduce(np.prod), (_prod_vjp,),
-                 rules=("g ⊙ Π of the other factors",),
+                 rules=("g ⊙ Π of the other factors",),   # O(n), also with zeros
                  summary="Product over ``axis``; the gradient is exact with zeros in the input "
                  "(with one zero, its gradient is the product of the others; with two or more, "
                  "0), as PyTorch.",
