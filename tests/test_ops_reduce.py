@@ -76,6 +76,23 @@ def test_cumprod_with_zeros_matches_pytorch_and_finite_differences(x, rng):
     assert al.gradgradcheck(lambda t: al.cumprod(t, axis=-1), [x])
 
 
+def test_cumprod_with_zero_to_three_zeros_per_row_to_second_order(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.uniform(0.5, 1.5, size=(6, 6)) * rng.choice([-1, 1], size=(6, 6))
+    x[1, 0] = 0.0
+    x[2, [1, 4]] = 0.0
+    x[3, [0, 2, 5]] = 0.0
+    x[4, 5] = 0.0
+    x[5, [2, 3]] = 0.0
+    _agree(lambda t: al.cumprod(t, axis=1), lambda t: torch.cumprod(t, 1), x, rng)
+    _agree(lambda t: al.cumprod(t, axis=0), lambda t: torch.cumprod(t, 0), x, rng)
+    assert al.gradgradcheck(lambda t: al.cumprod(t, axis=1), [x])
+    assert al.gradgradcheck(lambda t: al.cumprod(t.T, axis=0), [x])
+    big = al.Tensor(np.r_[np.ones(5), 0.0, np.ones(200_000)], requires_grad=True)
+    al.cumprod(big).sum().backward()       # linear in the axis length (n² would be 4e10)
+    assert big.grad.data[5] == 200_001 and big.grad.data[0] == 5.0
+
+
 @pytest.mark.parametrize("name", ["cumsum", "cumprod", "logcumsumexp", "prod"])
 def test_scans_and_prod_second_derivatives(name, rng):
     x = rng.normal(size=(2, 3))

@@ -2,8 +2,8 @@
 
 ``axis=None`` scans the flattened array (as NumPy); a 0-d array accepts axis 0 and −1 and is
 returned as it is (as PyTorch). ``cumprod``'s gradient is exact with zeros in the input (each
-element's gradient is the sum over later outputs of the product of the *other* factors; the
-quadratic formula is used only when a zero is present).
+element's gradient is the sum over later outputs of the product of the *other* factors),
+in O(n) and to second order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import numpy as np
 
 from .core import Op, data, normalize_axes
 from .elementwise import exp, where
-from .shape import transpose
 
 
 def _front(name: str) -> Any:
@@ -72,18 +71,30 @@ def _cumprod_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     xw, ax = _work(x, axis)
     gw, _ = _work(g, axis)
     ow, _ = _work(out, axis)
-    if not (data(xw) == 0).any():
+    zero = data(xw) == 0
+    if not zero.any():
         return _back(_revcumsum(gw * ow, ax) / xw, x)
-    # With zeros: ∂out_k/∂x_i = Π_{j <= k, j != i} x_j. Row i of a (n, n) stack holds x with
-    # x_i replaced by 1; its cumprod gives those products for every k; keep k >= i.
-    n = xw.shape[ax]
-    perm = [d for d in range(xw.ndim) if d != ax] + [ax]
-    xl, gl = transpose(xw, axes=tuple(perm)), transpose(gw, axes=tuple(perm))
-    eye = np.eye(n, dtype=bool)
-    stack = where(1.0, xl[..., None, :], cond=eye)
-    later = np.triu(np.ones((n, n), dtype=data(xl).dtype))
-    r = (cumprod(stack, axis=stack.ndim - 1) * later * gl[..., None, :]).sum(axis=-1)
-    return _back(transpose(r, axes=tuple(np.argsort(perm))), x)
+    # With zeros, in O(n) and exact to second order: ∂out_k/∂x_i = Π_{j ≤ k, j ≠ i} x_j is
+    # (C1_k / x1_i)·W_ik with x1 = x with zeros replaced by 1, C1 = cumprod(x1), and W_ik the
+    # product of the zeros up to k other than x_i: 1 before the first zero f, x_f up to the
+    # second s, x_s (for i = f) up to the third; two or more zeros make 0 (value and slope).
+    seen = np.cumsum(zero, axis=ax)              # zeros at or before each position
+    x1 = where(1.0, xw, cond=zero)
+    c1 = gw * cumprod(x1, axis=ax)
+
+    def tail(band: int) -> Any:                  # Σ_{k ≥ i, k in band} g_k C1_k
+        return _revcumsum(c1 * (seen == band), ax)
+
+    def zero_value(band: int) -> Any:            # the value of the band-th zero (0, live slope)
+        return where(xw, 0.0, cond=zero & (seen == band)).sum(axis=ax, keepdims=True)
+
+    a, b, c = tail(0), tail(1), tail(2)
+    xf, xs = zero_value(1), zero_value(2)
+    r = where(a + xf * b, 0.0, cond=seen == 0)                   # before the first zero
+    r = where(b + xs * c, r, cond=zero & (seen == 1))           # the first zero
+    r = where(xf * b, r, cond=~zero & (seen == 1))               # between the first two
+    r = where(xf * c, r, cond=zero & (seen == 2))               # the second zero
+    return _back(r / x1, x)
 
 
 cumprod = Op("cumprod", _scan(np.cumprod), (_cumprod_vjp,),
