@@ -107,6 +107,11 @@ def test_logcumsumexp_is_stable_for_large_inputs():
     out.sum().backward()
     np.testing.assert_allclose(out.data, [1000.0, 1000 + np.log(2), 1000 + np.log(2)])
     np.testing.assert_allclose(x.grad.data, [2.0, 1.0, 0.0])
+    torch = pytest.importorskip("torch")
+    wide = np.array([[-1000.0, 0.0, 5.0, -2000.0], [3.0, -800.0, 1.0, 2.0]])
+    rng = np.random.default_rng(0)
+    _agree(lambda t: al.logcumsumexp(t, axis=1), lambda t: torch.logcumsumexp(t, 1), wide, rng)
+    assert al.gradgradcheck(lambda t: al.logcumsumexp(t, axis=1), [wide])
 
 
 def test_vector_norm_and_indexing_second_derivatives(rng):

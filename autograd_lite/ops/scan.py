@@ -14,6 +14,7 @@ import numpy as np
 
 from .core import Op, data, normalize_axes
 from .elementwise import exp, where
+from .shape import transpose
 
 
 def _front(name: str) -> Any:
@@ -113,17 +114,29 @@ def _logcumsumexp_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     xw, ax = _work(x, axis)
     gw, _ = _work(g, axis)
     ow, _ = _work(out, axis)
-    # Σ_{k >= i} g_k e^(x_i − out_k), shifted by the total c = out_last >= every out_k
+    # Σ_{k >= i} g_k e^(x_i − out_k): shifted by the total c = out_last >= every out_k, which is
+    # safe while the outputs along the axis span less than ~700; beyond, the (n, n) terms.
     od = data(ow)
     c = od[(slice(None),) * ax + (slice(-1, None),)]
     c = np.where(np.isfinite(c), c, 0)
-    return _back(exp(xw - c) * _revcumsum(gw * exp(c - ow), ax), x)
+    with np.errstate(invalid="ignore"):
+        span = np.nanmax(np.where(np.isfinite(od), c - od, 0), initial=0)
+    if span < 700:
+        return _back(exp(xw - c) * _revcumsum(gw * exp(c - ow), ax), x)
+    perm = tuple([d for d in range(xw.ndim) if d != ax] + [ax])
+    xl, gl, ol = (transpose(t, axes=perm) for t in (xw, gw, ow))
+    n = xl.shape[-1]
+    later = np.triu(np.ones((n, n), dtype=bool))            # k >= i
+    terms = exp(where(xl[..., :, None] - ol[..., None, :], -np.inf, cond=later))
+    r = (terms * gl[..., None, :]).sum(axis=xl.ndim)
+    return _back(transpose(r, axes=tuple(np.argsort(perm))), x)
 
 
 logcumsumexp = Op("logcumsumexp", _scan(_logcumsumexp), (_logcumsumexp_vjp,),
                   rules=("Σ_{k ≥ i} g_k e^(x_i − out_k)",),
-                  summary="``log Σ_{j ≤ i} e^(x_j)`` along ``axis``, computed stably (its "
-                  "gradient is exact while the outputs along the axis span under ~700).",
+                  summary="``log Σ_{j ≤ i} e^(x_j)`` along ``axis``, computed stably (also its "
+                  "gradient: when the outputs along the axis span over ~700 it takes n² "
+                  "memory).",
                   example=">>> al.logcumsumexp([0.0, 0.0])\nTensor([0.        , 0.69314718], "
                   "dtype=float64)",
                   public="logcumsumexp", method="logcumsumexp", front=_front("logcumsumexp"))
