@@ -82,7 +82,7 @@ def _operator(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
 
 
 _OPERATORS = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "pow": "pow",
-              "matmul": "matmul"}
+              "matmul": "matmul", "mod": "remainder"}
 
 for _op in list(ops.OPS.values()):
     if _op.public is None and _op.method is None:
@@ -151,3 +151,9 @@ def cat(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
 
 
 __all__.append("cat")
+
+
+from . import composites  # noqa: E402  (the functions composed of primitives, same layer)
+from .composites import *  # noqa: E402,F403
+
+__all__ += composites.__all__

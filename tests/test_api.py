@@ -89,7 +89,7 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional", "interop_numpy"},
+    {"api", "creation", "functional", "interop_numpy", "composites"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
      "containers", "layers", "init", "optimizers", "schedulers", "conv_layers",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
