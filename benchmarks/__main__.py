@@ -12,8 +12,19 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .common import (Config, Goal, Row, blas_summary, environment, format_markdown,
-                     format_table, goals, measure, pin_threads, to_json)
+from .common import (
+    Config,
+    Goal,
+    Row,
+    blas_summary,
+    environment,
+    format_markdown,
+    format_table,
+    goals,
+    measure,
+    pin_threads,
+    to_json,
+)
 
 WORKLOADS = ["softmax_ce", "mlp_step", "op_overhead", "chain_1e6", "hessian", "train_epoch",
              "scalar_mlp"]

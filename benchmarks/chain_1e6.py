@@ -36,9 +36,10 @@ def _status_kib(field: str) -> int:
 def probe(name: str, n_ops: int) -> float:
     """Peak resident memory (MiB) of one call of implementation ``name``, above the start."""
     x0 = np.random.default_rng(0).standard_normal(op_overhead.SHAPE)
-    warm = op_overhead.implementations(x0, op_overhead.make_chain(1000), hips=False)[name]
-    warm()
-    fn = op_overhead.implementations(x0, op_overhead.make_chain(n_ops), hips=False)[name]
+    make = lambda n: op_overhead.implementations(x0, op_overhead.make_chain(n), hips=False,
+                                                 torch=name == "PyTorch")[name]
+    make(1000)()                         # imports, first-call caches
+    fn = make(n_ops)
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")                     # reset VmHWM to the current resident size
@@ -64,7 +65,8 @@ def cases(quick: bool = False) -> Iterator[Case]:
                 per_label="/op", reference="PyTorch" if have("torch") else None,
                 floor="floor: hand NumPy", kernel="kernel: NumPy forward",
                 goals={"reference": 0.8, "memory:PyTorch": 0.8}, warmup=0, max_rounds=3)
-    names = [k for k in ("autograd_lite", "PyTorch", "floor: hand NumPy") if k in fns]
+    names = [k for k in ("autograd_lite", "PyTorch", "floor: hand NumPy")[:1 if quick else 3]
+             if k in fns]
     peaks = {k: peak_mib(k, n) for k in names}
     peaks = {k: v for k, v in peaks.items() if v is not None}
     if peaks:

@@ -96,11 +96,12 @@ def _hips(x0: np.ndarray, ops: list) -> Callable[[], object]:
     return lambda: dfdx(x0)
 
 
-def implementations(x0: np.ndarray, ops: list, hips: bool = True
+def implementations(x0: np.ndarray, ops: list, hips: bool = True, torch: bool = True
                     ) -> dict[str, Callable[[], object]]:
-    """One step per implementation; each returns the gradient except the forward-only kernel."""
+    """One step per implementation; each returns the gradient except the forward-only kernel.
+    ``hips=False`` / ``torch=False`` leave those out (and unimported)."""
     fns = {"autograd_lite": _autograd_lite(x0, ops)}
-    if have("torch"):
+    if torch and have("torch"):
         fns["PyTorch"] = _torch(x0, ops)
     if hips and have("autograd"):
         fns["HIPS autograd"] = _hips(x0, ops)
