@@ -22,7 +22,7 @@ from .common import (
     format_table,
     goals,
     measure,
-    pin_threads,
+    pinned_threads,
     to_json,
 )
 
@@ -90,9 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for opt, attr in (("rounds", "rounds"), ("pause", "pause"), ("block", "block_s")):
             if getattr(args, opt) is not None:
                 setattr(cfg, attr, getattr(args, opt))
-        env = environment(pin_threads(args.threads), cfg)
-        print(header(env), flush=True)
-        rows, goal_list = run(names, cfg, progress=True)
+        with pinned_threads(args.threads) as threads:
+            env = environment(threads, cfg)
+            print(header(env), flush=True)
+            rows, goal_list = run(names, cfg, progress=True)
     print(format_table(rows))
     if goal_list:
         print()

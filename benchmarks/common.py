@@ -14,6 +14,7 @@ the same computation) and the runner measures them with :func:`measure`:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.util
 import math
@@ -21,7 +22,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -262,36 +263,36 @@ def peak_traced_mib(fn: Callable[[], object]) -> float:
 
 # ---------------------------------------------------------------- threads and environment
 
-def pin_threads(n: int | None) -> dict[str, Any]:
-    """Set BLAS (threadpoolctl) and PyTorch to ``n`` threads (default: the cores) and return
-    what is in force, for the report header. The threadpoolctl limiter is kept alive."""
+@contextlib.contextmanager
+def pinned_threads(n: int | None) -> Iterator[dict[str, Any]]:
+    """Within the block, BLAS (threadpoolctl) and PyTorch use ``n`` threads (default: the
+    cores); yields what is in force, for the report header; restores the previous settings."""
     n = n or os.cpu_count() or 1
     info: dict[str, Any] = {"threads requested": n}
-    try:
-        import numpy  # noqa: F401  (load the BLAS before asking threadpoolctl)
-        from threadpoolctl import threadpool_info, threadpool_limits
-        global _LIMITER
+    with contextlib.ExitStack() as stack:
+        try:
+            import numpy  # noqa: F401  (load the BLAS before asking threadpoolctl)
+            from threadpoolctl import threadpool_info, threadpool_limits
+            stack.enter_context(threadpool_limits(limits=n, user_api="blas"))
+        except ImportError:
+            threadpool_info = None
         if have("torch"):
             import torch
+            before = torch.get_num_threads()
             torch.set_num_threads(n)
-        _LIMITER = threadpool_limits(limits=n, user_api="blas")
-        info["pools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "prefix", "version",
-                                                 "architecture", "threading_layer",
-                                                 "num_threads")}
-                         for p in threadpool_info()]
-    except ImportError:
-        info["pools"] = "threadpoolctl not installed: BLAS threads not pinned"
-    try:
+            stack.callback(torch.set_num_threads, before)
+        if threadpool_info is None:
+            info["pools"] = "threadpoolctl not installed: BLAS threads not pinned"
+        else:
+            info["pools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "prefix",
+                                                     "version", "architecture",
+                                                     "threading_layer", "num_threads")}
+                             for p in threadpool_info()]
         import autograd_lite as al
-        if hasattr(al, "set_num_threads"):
+        if hasattr(al, "set_num_threads"):          # the library's own pool, where it has one
             al.set_num_threads(n)
             info["autograd_lite threads"] = n
-    except ImportError:
-        pass
-    return info
-
-
-_LIMITER: Any = None
+        yield info
 
 
 def environment(threads: dict[str, Any], cfg: Config) -> dict[str, Any]:

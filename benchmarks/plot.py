@@ -44,8 +44,7 @@ def plot_ratios(rows: list[Row], path: str, title: str = "") -> None:
     ax.set_yticks(range(len(mains)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("autograd_lite time / other time (paired medians; < 1 is faster)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / len(mains) ** 0.5),
-              ncol=2, fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     if title:
         ax.set_title(title, fontsize=7)
     fig.tight_layout()

@@ -174,7 +174,7 @@ def _implementations(kind: str, n: int) -> dict[str, Callable[[], object]]:
         fns["micrograd"] = step(Value, n)
     if kind == "mlp":
         args = problem(n_points=n)
-        fns["floor: Python floats"] = lambda: floor_mlp(*args)[1][0][0][0]   # as the steps
+        fns["floor: Python floats"] = lambda: floor_mlp(*args)[1][0][0][0][0]   # as the steps
     else:
         fns["floor: Python floats"] = lambda: floor_chain(0.5, n)
     return fns
