@@ -49,7 +49,7 @@ def run(names: Sequence[str], cfg: Config, progress: bool = False
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("names", nargs="*", help=f"workloads to run (default: all of {WORKLOADS})")
-    p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 10)")
+    p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 15)")
     p.add_argument("--repeat", type=int, dest="rounds", help=argparse.SUPPRESS)  # old name
     p.add_argument("--gc", choices=("on", "off"), default="on",
                    help="the garbage collector during timed blocks (default on, as users run; "
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pause", type=float, default=None,
                    help="seconds of pause before each block (default 0.15)")
     p.add_argument("--block", type=float, default=None,
-                   help="target seconds per timed block (default 0.15)")
+                   help="target seconds per timed block (default 0.1)")
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a measure)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--markdown", metavar="PATH", help="also write the README table (markdown)")

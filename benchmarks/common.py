@@ -9,7 +9,10 @@ the same computation) and the runner measures them with :func:`measure`:
 * the order of the implementations **rotates** from round to round;
 * each round yields one time per implementation, and the ratios are **paired**: the median over
   rounds of (time / reference's time in the same round), with quartiles;
-* the garbage collector is **on** during the block unless ``gc=False`` (the engine-only view).
+* the garbage collector is **on** during the block unless ``gc=False`` (the engine-only view);
+  the objects alive before a case is timed (modules such as torch's, the inputs) are frozen
+  (``gc.freeze``), so a collection inside a block scans that block's objects, not the other
+  libraries' imported modules.
 """
 
 from __future__ import annotations
@@ -136,9 +139,9 @@ class Goal:
 class Config:
     """How to measure (see the module docstring)."""
 
-    rounds: int = 10
+    rounds: int = 15
     pause: float = 0.15      # seconds: > OpenBLAS's ≈ 0.1 s of spinning after a call
-    block_s: float = 0.15    # target duration of a timed block
+    block_s: float = 0.1     # target duration of a timed block
     max_calls: int = 2000
     gc: bool = True
     quick: bool = False      # tiny sizes, for the smoke tests
@@ -161,13 +164,17 @@ def time_blocks(case: Case, cfg: Config) -> tuple[dict[str, list[float]], dict[s
     rounds = min(cfg.rounds, case.max_rounds or cfg.rounds)
     times: dict[str, list[float]] = {name: [] for name in names}
     was_enabled = gc.isenabled()
-    try:
+    gc.collect()
+    gc.freeze()      # the objects alive now (modules, inputs) are never scanned again: a
+    try:             # collection in a block costs what the block's own objects cost
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
                 fn, n = case.impls[name], calls[name]
+                t0 = time.perf_counter()
                 gc.collect()                 # each block pays for its own garbage only
-                time.sleep(cfg.pause)        # other libraries' worker threads go to sleep
+                # pause: other libraries' worker threads stop spinning and sleep
+                time.sleep(max(0.0, cfg.pause - (time.perf_counter() - t0)))
                 for _ in range(case.warmup):
                     fn()
                 if cfg.gc:
@@ -181,6 +188,7 @@ def time_blocks(case: Case, cfg: Config) -> tuple[dict[str, list[float]], dict[s
                 gc.enable()
                 times[name].append(t / n / case.per)
     finally:
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
         else:
