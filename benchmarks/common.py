@@ -147,8 +147,12 @@ class Config:
     quick: bool = False      # tiny sizes, for the smoke tests
 
 
-def _block_calls(fn: Callable[[], object], cfg: Config) -> int:
-    """How many calls make a block of about ``cfg.block_s`` (one timed call decides)."""
+def _block_calls(fn: Callable[[], object], cfg: Config, warm: bool = True) -> int:
+    """How many calls make a block of about ``cfg.block_s``: the second of two calls decides,
+    the first being the one that imports, fills caches and grows the allocator (only one call
+    when not ``warm``: cases of seconds per call)."""
+    if warm:
+        fn()
     t0 = time.perf_counter()
     fn()
     t = time.perf_counter() - t0
@@ -158,9 +162,7 @@ def _block_calls(fn: Callable[[], object], cfg: Config) -> int:
 def time_blocks(case: Case, cfg: Config) -> tuple[dict[str, list[float]], dict[str, int]]:
     """Per-call seconds (divided by ``case.per``) of each implementation, one value per round."""
     names = list(case.impls)
-    for name in names:                       # first calls: imports, caches, allocator
-        case.impls[name]()
-    calls = {name: _block_calls(case.impls[name], cfg) for name in names}
+    calls = {name: _block_calls(case.impls[name], cfg, case.warmup > 0) for name in names}
     rounds = min(cfg.rounds, case.max_rounds or cfg.rounds)
     times: dict[str, list[float]] = {name: [] for name in names}
     was_enabled = gc.isenabled()
