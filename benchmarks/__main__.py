@@ -19,6 +19,7 @@ from .common import (
     blas_summary,
     environment,
     format_markdown,
+    format_summary,
     format_table,
     goals,
     measure,
@@ -105,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump(to_json(env, rows, goal_list), f, indent=1, ensure_ascii=False)
     if args.markdown:
         with open(args.markdown, "w") as f:
-            f.write(header(env, markdown=True) + "\n\n" + format_markdown(rows, goal_list) + "\n")
+            f.write(header(env, markdown=True) + "\n\n" + format_summary(rows, goal_list)
+                    + "\n\nEvery row:\n\n" + format_markdown(rows, goal_list) + "\n")
     if args.plot:
         from .plot import plot_ratios
         plot_ratios(rows, args.plot, title=blas_summary(env))

@@ -420,6 +420,34 @@ def format_markdown(rows: list[Row], goal_list: list[Goal]) -> str:
     return "\n".join(out)
 
 
+def format_summary(rows: list[Row], goal_list: list[Goal]) -> str:
+    """One markdown row per case: the main implementation's time and its paired ratios to the
+    reference and the floor (the kernel's ratio to the floor beside), and the case's goals."""
+    out = ["| workload | autograd_lite | × reference | × floor | kernel × floor | goals |",
+           "|---|---|---|---|---|---|"]
+    cases: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        cases.setdefault((r.workload, r.variant), []).append(r)
+    for (workload, variant), rs in cases.items():
+        main = next((r for r in rs if r.role == "main" and r.kind == "time"), None)
+        if main is None:
+            continue
+        kernel = next((r for r in rs if r.role == "kernel" and r.kind == "time"), None)
+        mem = next((r for r in rs if r.role == "main" and r.kind == "memory"), None)
+        gs = [g for g in goal_list if (g.workload, g.variant) == (workload, variant)]
+        goal_text = "; ".join(
+            f"{'memory ' if g.kind == 'memory' else ''}≤ {g.limit:g}× "
+            f"{'floor' if g.against.startswith('floor') else g.against.split()[0]} "
+            f"{'✔' if g.met else '✘'}" for g in gs)
+        ref = _ratio(main.vs_reference)
+        if main.reference:
+            ref += f" {main.reference}"
+        value = _value(main) + (f"; {mem.value.median:.3g} MiB peak ({mem.note})" if mem else "")
+        out.append(f"| {workload} {variant} | {value} | {ref} | {_ratio(main.vs_floor)} | "
+                   f"{_ratio(kernel.vs_floor) if kernel else ''} | {goal_text} |")
+    return "\n".join(out)
+
+
 def to_json(env: dict[str, Any], rows: list[Row], goal_list: list[Goal]) -> dict[str, Any]:
     return {"environment": env, "rows": [asdict(r) for r in rows],
             "goals": [asdict(g) for g in goal_list]}

@@ -76,7 +76,10 @@ def test_cli_writes_table_json_markdown_and_figure_and_rerenders_from_json(tmp_p
     assert "BLAS/threads:" in text and "gc on" in text and "op_overhead" in text
     saved = json.loads(out.read_text())
     assert {r["role"] for r in saved["rows"]} >= {"main", "floor", "kernel"}
-    assert "| op_overhead N=10 | **autograd_lite** |" in md.read_text()
+    table = md.read_text()
+    assert "| op_overhead N=10 | **autograd_lite** |" in table        # every row
+    assert "| workload | autograd_lite | × reference | × floor |" in table   # one per case
+    assert "≤ 2.5× floor" in table                                    # the goals
     assert png.stat().st_size > 1000
     md.unlink()
     assert main(["--from-json", str(out), "--markdown", str(md)]) == 0
