@@ -81,33 +81,39 @@ def _params(state: dict) -> list[np.ndarray]:
             for k in ("weight", "bias")]
 
 
+def adam_step(params: list[np.ndarray], grads: list[np.ndarray], m: list[np.ndarray],
+              v: list[np.ndarray], t: int, lr: float = LR) -> None:
+    """One in-place Adam update (PyTorch's rule, step ``t`` counting from 1); spends ``grads``."""
+    b1, b2 = BETAS
+    step = lr / (1 - b1 ** t)
+    root = np.sqrt(1 - b2 ** t)
+    for p, g, mi, vi in zip(params, grads, m, v):
+        mi *= b1
+        mi += (1 - b1) * g
+        vi *= b2
+        g *= g
+        g *= 1 - b2
+        vi += g
+        denom = np.sqrt(vi)
+        denom /= root
+        denom += EPS
+        np.divide(mi, denom, out=denom)
+        denom *= step
+        p -= denom
+
+
 def _floor(X: np.ndarray, y: np.ndarray, state: dict) -> Callable[[], object]:
     params = _params(state)
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     batches = [(X[i], y[i]) for i in _batches(len(X))]
-    b1, b2 = BETAS
     t = [0]
 
     def epoch() -> float:
         for xb, yb in batches:
             loss, grads = mlp_step.floor_step(params, xb, yb)
             t[0] += 1
-            step = LR / (1 - b1 ** t[0])
-            root = np.sqrt(1 - b2 ** t[0])
-            for p, g, mi, vi in zip(params, grads, m, v):
-                mi *= b1
-                mi += (1 - b1) * g
-                vi *= b2
-                g *= g
-                g *= 1 - b2
-                vi += g
-                denom = np.sqrt(vi)
-                denom /= root
-                denom += EPS
-                np.divide(mi, denom, out=denom)
-                denom *= step
-                p -= denom
+            adam_step(params, grads, m, v, t[0])
         return loss
     return epoch
 
