@@ -138,6 +138,16 @@ class Tensor(InPlace, Methods, Node):
                 if a.requires_grad:
                     record = True
             else:
+                # a Python number met before: its cached 0-d array, wrapped inline (the
+                # common ``x * 0.5``); anything else through _constant
+                cls = type(a)
+                arr = (_NUMBERS.get((cls, a, ref)) if cls is float or cls is int else None)
+                if arr is not None:
+                    a = _new(Tensor)
+                    a._data = arr
+                    xs.append(a)
+                    datas.append(arr)
+                    continue
                 try:
                     a = _constant(a, ref)
                 except (TypeError, OverflowError) as e:
@@ -190,6 +200,25 @@ class Tensor(InPlace, Methods, Node):
         op = self._op
         parents = self._parents
         params = self._params
+        # Hot path (once per node per backward), tuned: a one-input node (tanh, sum, ...) with a
+        # plain VJP skips the loop below and its bookkeeping (measured in benchmarks/
+        # op_overhead); it does what the loop does for i = 0.
+        if len(parents) == 1 and not op.variadic:
+            p = parents[0]
+            f = op.vjps[0]
+            if f is None or not p.requires_grad:
+                return [None]
+            pd = p._data
+            if create_graph:
+                c = f(g, self, p, **params) if params else f(g, self, p)
+            else:
+                c = f(g, self._data, pd, **params) if params else f(g, self._data, pd)
+            if c is not None:
+                if c.shape != pd.shape:
+                    c = unbroadcast(c, pd.shape, f"{op.name} (input 0)")
+                if c.dtype is not pd.dtype and c.dtype != pd.dtype:
+                    c = c.astype(pd.dtype)
+            return [c]
         if create_graph:
             xs: Any = parents
             out: Any = self

@@ -208,6 +208,8 @@ def kept(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """A reduction's cotangent reshaped so it broadcasts against the input (keepdims form)."""
     if keepdims or not shape:
         return g
+    if axis is None:   # every axis (the common ``x.sum()``: no axis normalisation)
+        return g.reshape((1,) * len(shape))
     axes = normalize_axes(axis, len(shape))
     return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
