@@ -1,0 +1,211 @@
+"""Scaled dot-product attention, fused (blocked, FlashAttention's memory trick in NumPy) and
+composed, as PyTorch's ``F.scaled_dot_product_attention``.
+
+    S = q kᵀ·scale (+ mask),  P = softmax(S) row by row,  out = P v
+
+Composed, every step is a node and backward keeps ``S``, ``P`` and their intermediates: memory
+quadratic in the sequence length N. Fused, the forward walks over blocks of ``BLOCK`` query rows,
+keeps only ``out`` and one log-sum-exp per row (``lse``), and backward recomputes each block's
+``P = exp(S − lse)``:
+
+    D = rowsum(g ⊙ out);  per block:  dV += Pᵀ g,  dP = g vᵀ,  dS = P ⊙ (dP − D),
+                                      dQ = dS k·scale,  dK += dSᵀ q·scale
+
+so peak memory grows linearly in N. The three cotangents come out of one blocked pass: the first
+VJP the engine calls computes them and hands the other two to their VJPs (which the engine calls
+next, with the same ``g``) through the node's saved slot. Under ``create_graph=True`` the VJP is
+the composed rule written with ops (``P`` recomputed with the composed softmax, so the N×N matrix
+is stored for that graph): differentiable again, at the composed form's memory cost.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functional, ops
+from ..tensor import Tensor
+from .common import floating, recording
+
+__all__ = ["scaled_dot_product_attention", "BLOCK"]
+
+BLOCK = 128     # query rows per block: the fused form's working set is BLOCK × N per batch entry
+
+
+def _swap(a: Any) -> Any:
+    return a.swapaxes(-1, -2)
+
+
+def _block_mask(mask: Any, causal: bool, i: int, rows: int, cols: int) -> Any:
+    """The mask for query rows ``i:i+rows``: ``None``, a boolean (True: attend) or additive."""
+    if causal:
+        r = np.arange(i, i + rows)[:, None]
+        return np.arange(cols)[None, :] <= r
+    if mask is None or mask.shape[-2] == 1:
+        return mask
+    return mask[..., i:i + rows, :]
+
+
+def _scores(qb: Any, k: Any, m: Any, scale: float) -> Any:
+    """``qb kᵀ·scale`` with the block's mask applied (arrays in place, or recorded with ops)."""
+    if recording(qb, k):
+        s = (qb @ _swap(k)) * scale
+        if m is None:
+            return s
+        return ops.where(s, -np.inf, cond=m) if m.dtype == bool else s + m
+    s = qb @ _swap(k)
+    s *= scale
+    if m is None:
+        return s
+    if m.dtype == bool:
+        return np.where(m, s, -np.inf)
+    s = s + m
+    return s
+
+
+def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: bool,
+             scale: float) -> tuple[np.ndarray, dict]:
+    n, cols = q.shape[-2], k.shape[-2]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
+                                () if mask is None else mask.shape[:-2])
+    out = np.empty(batch + (n, v.shape[-1]), np.result_type(q, k, v))
+    lse = np.empty(batch + (n, 1), out.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(0, n, BLOCK):
+            s = _scores(q[..., i:i + BLOCK, :], k, _block_mask(mask, causal, i, min(BLOCK, n - i),
+                                                                 cols), scale)
+            m = s.max(axis=-1, keepdims=True)
+            m[~np.isfinite(m)] = 0          # a fully masked row: no shift (its output is NaN)
+            p = np.exp(np.subtract(s, m, out=s), out=s)
+            total = p.sum(axis=-1, keepdims=True)
+            out[..., i:i + BLOCK, :] = (p @ v) / total
+            lse[..., i:i + BLOCK, :] = m + np.log(total)
+    return out, {"lse": lse, "pending": None}
+
+
+def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarray,
+                      v: np.ndarray, lse: np.ndarray, *, mask: Any, causal: bool,
+                      scale: float) -> list:
+    n, cols = q.shape[-2], k.shape[-2]
+    d = (g * out).sum(axis=-1, keepdims=True)          # rowsum(g ⊙ out) = rowsum(dP ⊙ P)
+    dq = np.empty(np.broadcast_shapes(out.shape[:-2], q.shape[:-2]) + q.shape[-2:], out.dtype)
+    dk = dv = None
+    with np.errstate(invalid="ignore"):
+        for i in range(0, n, BLOCK):
+            rows = slice(i, i + BLOCK)
+            qb, gb = q[..., rows, :], g[..., rows, :]
+            s = _scores(qb, k, _block_mask(mask, causal, i, min(BLOCK, n - i), cols), scale)
+            p = np.exp(np.subtract(s, lse[..., rows, :], out=s), out=s)     # the block's P
+            dvb = _swap(p) @ gb
+            dv = dvb if dv is None else dv.__iadd__(dvb)
+            ds = gb @ _swap(v)
+            ds -= d[..., rows, :]
+            ds *= p                                     # dS = P ⊙ (dP − D)
+            ds *= scale
+            dq[..., rows, :] = ds @ k
+            dkb = _swap(ds) @ qb
+            dk = dkb if dk is None else dk.__iadd__(dkb)
+    return [dq, dk, dv]
+
+
+def _recorded_backward(g: Any, out: Any, q: Any, k: Any, v: Any, *, mask: Any, causal: bool,
+                       scale: float) -> list:
+    """The composed rule with ops (for ``create_graph=True``): P stored whole."""
+    p = functional.softmax(_scores(q, k, _block_mask(mask, causal, 0, q.shape[-2],
+                                                     k.shape[-2]), scale), axis=-1)
+    dp = g @ _swap(v)
+    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) * scale
+    return [ds @ k, _swap(ds) @ q, _swap(p) @ g]
+
+
+def _vjp(i: int) -> Any:
+    def vjp(g: Any, out: Any, q: Any, k: Any, v: Any, *, saved: dict, **params: Any) -> Any:
+        if recording(g, q, k, v):
+            return _recorded_backward(g, out, q, k, v, **params)[i]
+        pending = saved["pending"]
+        if pending is None or pending[0] is not g:   # first of this backward's three calls
+            pending = saved["pending"] = [g, *_blocked_backward(g, out, q, k, v, saved["lse"],
+                                                                **params)]
+        cot, pending[i + 1] = pending[i + 1], None
+        if all(c is None for c in pending[1:]):
+            saved["pending"] = None
+        return cot
+    return vjp
+
+
+_attention = ops.Op(
+    "scaled_dot_product_attention", _forward, (_vjp(0), _vjp(1), _vjp(2)), saves=True,
+    rules=("(P ⊙ (g vᵀ − rowsum(g ⊙ out))) k·scale", "(P ⊙ (g vᵀ − rowsum(g ⊙ out)))ᵀ q·scale",
+           "Pᵀ g"),
+    internal="reached as scaled_dot_product_attention(..., fused=True)",
+    summary="Fused attention ``softmax(q kᵀ·scale + mask) v`` over blocks of query rows; keeps "
+    "only the output and one log-sum-exp per row, recomputing P in backward.")
+
+
+def _check(q: Any, k: Any, v: Any, mask: Any, causal: bool,
+           scale: Any) -> tuple[Tensor, Tensor, Tensor, Any, float]:
+    name = "scaled_dot_product_attention"
+    q, k, v = (floating(a, name, w) for a, w in ((q, "query"), (k, "key"), (v, "value")))
+    if min(q.ndim, k.ndim, v.ndim) < 2:
+        raise ValueError(f"{name}: query, key and value need at least 2 dimensions (..., L, E), "
+                         f"got shapes {q.shape}, {k.shape}, {v.shape}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{name}: shapes do not fit: query {q.shape} (..., L, E), key {k.shape} "
+                         f"(..., S, E), value {v.shape} (..., S, Ev)")
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(f"{name}: batch dimensions of query {q.shape}, key {k.shape} and value "
+                         f"{v.shape} do not broadcast") from None
+    if mask is not None:
+        if causal:
+            raise ValueError(f"{name}: pass either mask or causal=True, not both (as PyTorch)")
+        mask = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+        if mask.dtype.kind not in "bf":
+            raise TypeError(f"{name}: mask must be boolean (True: attend) or float (added to the "
+                            f"scores), got dtype {mask.dtype}")
+        mask = mask.reshape((1,) * max(0, 2 - mask.ndim) + mask.shape)
+        try:
+            np.broadcast_shapes(mask.shape, q.shape[:-1] + (k.shape[-2],))
+        except ValueError:
+            raise ValueError(f"{name}: mask of shape {mask.shape} does not broadcast to the "
+                             f"scores' shape {q.shape[:-1] + (k.shape[-2],)}") from None
+        if mask.dtype != bool:
+            mask = mask.astype(q.dtype)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
+    return q, k, v, mask, float(scale)
+
+
+def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causal: bool = False,
+                                 scale: float | None = None, *, fused: bool = True) -> Tensor:
+    """``softmax(q kᵀ·scale + mask) v``, as PyTorch's ``F.scaled_dot_product_attention``.
+
+    Parameters
+    ----------
+    q, k, v : ``(..., L, E)``, ``(..., S, E)``, ``(..., S, Ev)``; batch dimensions broadcast.
+    mask : boolean (True: may attend) or float (added to the scores), broadcastable to
+        ``(..., L, S)``; PyTorch's ``attn_mask``. A constant.
+    causal : attend only to positions ``j ≤ i`` (PyTorch's ``is_causal``; not with ``mask``).
+    scale : default ``1/√E``.
+    fused : blocked, keeping only ``out`` and one log-sum-exp per row (memory linear in L);
+        ``False``: composed from ``matmul``, the softmax and ``matmul``, keeping ``L × S``
+        matrices for backward.
+
+    Example
+    -------
+    >>> q = k = v = Tensor(np.eye(2))
+    >>> scaled_dot_product_attention(q, k, v, scale=0.0)      # uniform weights: the mean row
+    Tensor([[0.5, 0.5],
+            [0.5, 0.5]], dtype=float64)
+    """
+    q, k, v, mask, scale = _check(q, k, v, mask, causal, scale)
+    if fused:
+        return _attention(q, k, v, mask=mask, causal=bool(causal), scale=scale)
+    m = _block_mask(mask, bool(causal), 0, q.shape[-2], k.shape[-2])
+    s = (q @ _swap(k)) * scale
+    if m is not None:
+        s = ops.where(s, -np.inf, cond=m) if m.dtype == bool else s + m
+    return functional.softmax(s, axis=-1) @ v
