@@ -29,7 +29,7 @@ from .tensor import Tensor, as_tensor
 
 __all__ = [
     "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
-    "save", "load",
+    "save", "load", "LayerNorm",
 ]
 
 
@@ -471,3 +471,6 @@ def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.
     if module is not None:
         module.load_state_dict(state)
     return state
+
+
+from .normalization import LayerNorm  # noqa: E402  (defined on Module; re-exported here)

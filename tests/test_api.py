@@ -89,10 +89,11 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional"},
-    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses"},
+    {"api", "creation", "functional", "fused"},
+    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+     "normalization"},
     {"train", "examples"},
-    {"viz", "notation", "compare", "onnx", "interop"},
+    {"viz", "notation", "compare", "onnx", "interop", "sweep"},
     {"cli", "__main__", "__init__"},
 ]
 

@@ -28,7 +28,7 @@ def _shifted(x: np.ndarray, axis: int | None) -> np.ndarray:
     m = x.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)
-    return x - m
+    return np.asarray(x - m)   # a 0-d input gives a NumPy scalar: make it an array to write into
 
 
 def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
