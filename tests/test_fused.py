@@ -151,8 +151,8 @@ def test_pytorch_parity_float32_and_extremes(rng):
     pw = np.array([0.5, 1.0, 2.0, 3.0, 1.5], np.float32)
     checks.append((lambda a: F.binary_cross_entropy_with_logits(a, y, pos_weight=pw),
                    lambda a: tF.binary_cross_entropy_with_logits(
-                       a, torch.as_tensor(y).to(a.dtype), pos_weight=torch.as_tensor(pw).to(a.dtype)),
-                   z))
+                       a, torch.as_tensor(y).to(a.dtype),
+                       pos_weight=torch.as_tensor(pw).to(a.dtype)), z))
     checks.append((lambda a: F.log_softmax(a, axis=0), lambda a: tF.log_softmax(a, dim=0), z))
     checks.append((lambda a: F.softmax(a), lambda a: tF.softmax(a, dim=-1), z))
     x = (100 + rng.normal(size=(4, 8))).astype(np.float32)   # an offset
