@@ -31,7 +31,7 @@ from .common import floating, recording
 
 __all__ = ["scaled_dot_product_attention", "BLOCK"]
 
-BLOCK = 128     # query rows per block: the fused form's working set is BLOCK × N per batch entry
+BLOCK = 256     # query rows per block: the fused form's working set is BLOCK × N per batch entry
 
 
 def _swap(a: Any) -> Any:

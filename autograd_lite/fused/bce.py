@@ -28,16 +28,11 @@ import numpy as np
 from .. import ops
 from ..ops.core import data
 from ..tensor import Tensor
-from .common import floating
+from .common import array, floating, recording
 
 __all__ = ["binary_cross_entropy_with_logits", "stable_composed", "softplus_neg"]
 
 REDUCTIONS = ("none", "sum", "mean")
-
-
-def _softplus_neg(z: Any) -> Any:
-    """``log(1 + e^−z)`` for arrays, stable for any ``z``."""
-    return np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def softplus_neg(z: Any) -> Any:
@@ -65,7 +60,11 @@ def _upstream(g: Any, shape: tuple, reduction: str) -> Any:
 
 def _forward(z: np.ndarray, y: np.ndarray, *, weight: Any, pos_weight: Any,
              reduction: str) -> np.ndarray:
-    sp = _softplus_neg(z)
+    sp = array(np.abs(z))                   # softplus(−z) = log1p(e^−|z|) − min(z, 0)
+    np.negative(sp, out=sp)
+    np.exp(sp, out=sp)
+    np.log1p(sp, out=sp)
+    sp -= np.minimum(z, 0)
     if pos_weight is not None:
         sp *= 1 + (pos_weight - 1) * y
     loss = (1 - y) * z
@@ -77,7 +76,13 @@ def _forward(z: np.ndarray, y: np.ndarray, *, weight: Any, pos_weight: Any,
 
 def _vjp_logits(g: Any, out: Any, z: Any, y: Any, *, weight: Any, pos_weight: Any,
                 reduction: str) -> Any:
-    s = ops.sigmoid(-z)                              # σ(−z) = 1 − σ(z), stable either way
+    if recording(g, z, y):
+        s = ops.sigmoid(-z)                          # σ(−z) = 1 − σ(z), stable either way
+    else:                                            # σ(−z) = {e, 1}/(1 + e), e = e^−|z|
+        e = np.exp(-np.abs(z))
+        s = np.where(z >= 0, e, 1)
+        e += 1
+        s /= e
     if pos_weight is not None:
         s = s * (1 + (pos_weight - 1) * y)
     dz = (1 - y) - s

@@ -12,7 +12,7 @@ from .. import ops
 from ..engine import Node
 from ..tensor import Tensor, as_tensor
 
-__all__ = ["recording", "floating", "one_axis", "keep"]
+__all__ = ["recording", "floating", "one_axis", "keep", "array"]
 
 
 def recording(*xs: Any) -> bool:
@@ -42,3 +42,8 @@ def one_axis(axis: Any, ndim: int, name: str) -> int | None:
 def keep(a: Any, axis: int | None) -> Any:
     """A sum along ``axis``, kept (length 1) so it broadcasts back (all of a 0-d array)."""
     return a.sum(axis=axis, keepdims=True)
+
+
+def array(a: Any) -> np.ndarray:
+    """``a`` as an ndarray (NumPy returns scalars for 0-d results; in-place work needs arrays)."""
+    return a if type(a) is np.ndarray else np.asarray(a)

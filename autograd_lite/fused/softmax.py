@@ -5,7 +5,8 @@ Fused, each is one node that keeps only its output for backward; the VJPs need n
     log_softmax:  dx = g − softmax(x)·Σ g      (softmax(x) = exp(out))
     softmax:      dx = out ⊙ (g − Σ g ⊙ out)
 
-written with ops, so under ``create_graph=True`` they are recorded and differentiable again.
+written with ops, so under ``create_graph=True`` they are recorded and differentiable again (an
+ordinary backward runs the same formula in place on one fresh array).
 Composed (``fused=False``), they are :func:`autograd_lite.functional.log_softmax` (``x − max −
 log Σ exp(x − max)``) and :func:`autograd_lite.functional.softmax` — four to seven nodes each.
 """
@@ -18,7 +19,7 @@ import numpy as np
 
 from .. import functional, ops
 from ..tensor import Tensor
-from .common import floating, keep, one_axis
+from .common import array, floating, keep, one_axis, recording
 
 __all__ = ["log_softmax", "softmax"]
 
@@ -28,7 +29,7 @@ def _shifted(x: np.ndarray, axis: int | None) -> np.ndarray:
     m = x.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)
-    return np.asarray(x - m)   # a 0-d input gives a NumPy scalar: make it an array to write into
+    return array(x - m)
 
 
 def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
@@ -36,6 +37,24 @@ def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     with np.errstate(divide="ignore"):
         out -= np.log(np.exp(out).sum(axis=axis, keepdims=True))
     return out
+
+
+def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    if recording(g, out):
+        return g - ops.exp(out) * keep(g, axis)
+    dx = array(np.exp(out))           # an ordinary backward: one fresh array, worked in place
+    dx *= keep(g, axis)
+    return np.subtract(g, dx, out=dx)
+
+
+def _softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    if recording(g, out):
+        return out * (g - keep(g * out, axis))
+    dx = array(g * out)
+    s = keep(dx, axis)
+    np.subtract(g, s, out=dx)
+    dx *= out
+    return dx
 
 
 def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
@@ -47,13 +66,13 @@ def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
 
 _log_softmax = ops.Op(
     "log_softmax", _log_softmax_forward,
-    (lambda g, out, x, *, axis: g - ops.exp(out) * keep(g, axis),),
+    (_log_softmax_vjp,),
     rules=("g − softmax(x)·Σg",), internal="reached as log_softmax(..., fused=True)",
     summary="Fused ``log softmax`` along ``axis``: ``x − max − log Σ exp(x − max)``; keeps only "
     "its output.")
 _softmax = ops.Op(
     "softmax", _softmax_forward,
-    (lambda g, out, x, *, axis: out * (g - keep(g * out, axis)),),
+    (_softmax_vjp,),
     rules=("out ⊙ (g − Σ g ⊙ out)",), internal="reached as softmax(..., fused=True)",
     summary="Fused softmax along ``axis``: ``exp(x − max) / Σ exp(x − max)``; keeps only its "
     "output.")
