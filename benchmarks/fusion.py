@@ -98,7 +98,30 @@ def F_tensor(a: np.ndarray) -> object:  # noqa: N802  (a torch constant from an 
 
 
 def run(repeat: int | None = None) -> list[Row]:
-    """Per pair: ms per forward + backward vs composed (and PyTorch), then peak MiB vs composed."""
+    """Per pair: ms per forward + backward vs composed (and PyTorch), then peak MiB vs composed.
+
+    BLAS (and PyTorch) run on one thread where ``threadpoolctl`` is installed: on a shared,
+    oversubscribed machine the blocked attention's many small matrix products otherwise measure
+    thread hand-offs, not work. Every implementation gets the same limit."""
+    import contextlib
+    limit: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if have("threadpoolctl"):
+        from threadpoolctl import threadpool_limits
+        limit = threadpool_limits(1)
+    threads = None
+    if have("torch"):
+        import torch
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+    try:
+        with limit:
+            return _run(repeat)
+    finally:
+        if threads is not None:
+            torch.set_num_threads(threads)
+
+
+def _run(repeat: int | None) -> list[Row]:
     rows: list[Row] = []
     crossover = None
     for name, impls in workloads().items():
