@@ -169,7 +169,8 @@ def _error(grads: list, refs: list, dtype: np.dtype) -> tuple[float, str]:
         delta = float(np.max(np.abs(g.astype(np.longdouble) - ref))) if ref.size else 0.0
         unit = float(np.spacing(dtype.type(min(big, float(np.finfo(dtype).max)))))
         worst = max(worst, delta / unit if delta else 0.0)
-        if big and ((g == 0) & (np.abs(ref) > big * 2.0 ** -10)).any():
+        floor = max(big * 2.0 ** -10, float(np.finfo(dtype).tiny))   # representable, significant
+        if big and ((g == 0) & (np.abs(ref) > floor)).any():
             status = "underflow"
     return worst, status
 

@@ -167,7 +167,7 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, weight: Any = Non
     >>> z = Tensor([0.0, 40.0, -40.0], requires_grad=True)
     >>> loss = binary_cross_entropy_with_logits(z, [1.0, 0.0, 0.0])
     >>> loss
-    Tensor(13.56438239, dtype=float64, requires_grad=True)
+    Tensor(13.56438239, dtype=float64, op=binary_cross_entropy_with_logits)
     >>> loss.backward(); z.grad          # (σ(z) − y) / 3
     Tensor([-0.16666667,  0.33333333,  0.        ], dtype=float64)
     """

@@ -123,7 +123,7 @@ def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = No
     -------
     >>> x = Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
     >>> layer_norm(x, 3, eps=0.0)
-    Tensor([[-1.22474487,  0.        ,  1.22474487]], dtype=float64, requires_grad=True)
+    Tensor([[-1.22474487,  0.        ,  1.22474487]], dtype=float64, op=layer_norm)
     >>> np.allclose(layer_norm(x, 3).data, layer_norm(x, 3, fused=False).data)
     True
     """

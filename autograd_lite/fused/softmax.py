@@ -89,7 +89,7 @@ def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
     >>> x = Tensor([1.0, 2.0, 1000.0], requires_grad=True)
     >>> y = log_softmax(x)
     >>> y
-    Tensor([-999., -998.,    0.], dtype=float64, requires_grad=True)
+    Tensor([-999., -998.,    0.], dtype=float64, op=log_softmax)
     >>> np.allclose(y.data, log_softmax(x, fused=False).data)
     True
     """
