@@ -255,3 +255,16 @@ def test_binary_classifier_trains_with_bce(rng):
         opt.step()
     accuracy = ((model(x).data > 0) == (y > 0.5)).mean()
     assert loss.item() < 0.5 * first and accuracy > 0.85
+
+
+@pytest.mark.parametrize("name", PAIR_NAMES)
+def test_float16_stays_float16_and_close(name, rng):
+    _, make, xs = next(p for p in _pairs(rng) if p[0] == name)
+    out = make(True)(*[al.Tensor(x) for x in xs])
+    u = rng.normal(size=out.shape)
+    half, gh = _value_and_grads(make(True), xs, np.float16, u)
+    full, gf = _value_and_grads(make(True), xs, np.float64, u)
+    assert half.dtype == np.float16 and all(g.dtype == np.float16 for g in gh)
+    np.testing.assert_allclose(half.data, full.data, rtol=2e-2, atol=2e-2)
+    for a, b in zip(gh, gf):
+        np.testing.assert_allclose(a, b, rtol=5e-2, atol=5e-2 * np.abs(b).max())

@@ -72,3 +72,12 @@ def test_cli_compare_op_and_sweep(tmp_path, capsys):
     assert "attention" in capsys.readouterr().out and out.read_text().startswith("form,")
     assert main(["compare", "--repeat", "1"]) == 0          # the default: unchanged
     assert capsys.readouterr().out.startswith("cross_entropy of (64, 10) float32 logits")
+
+
+def test_html_report_draws_both_graphs_side_by_side():
+    import shutil
+    r = compare_op("log_softmax", repeat=1, **SMALL)
+    html = r._repr_html_()
+    assert html.count("<table>") == 3
+    if shutil.which("dot"):
+        assert "<svg" in html and "fused" in html
