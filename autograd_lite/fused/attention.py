@@ -55,13 +55,12 @@ def _scores(qb: Any, k: Any, m: Any, scale: float) -> Any:
         if m is None:
             return s
         return ops.where(s, -np.inf, cond=m) if m.dtype == bool else s + m
-    s = qb @ _swap(k)
-    s *= scale
+    s = (qb * scale) @ _swap(k)          # scaling q's block is cheaper than scaling the scores
     if m is None:
         return s
     if m.dtype == bool:
         return np.where(m, s, -np.inf)
-    s = s + m
+    s += m
     return s
 
 
@@ -103,9 +102,9 @@ def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarr
             ds = gb @ _swap(v)
             ds -= d[..., rows, :]
             ds *= p                                     # dS = P ⊙ (dP − D)
-            ds *= scale
             dq[..., rows, :] = ds @ k
-            dkb = _swap(ds) @ qb
+            dq[..., rows, :] *= scale
+            dkb = _swap(ds) @ (qb * scale)
             dk = dkb if dk is None else dk.__iadd__(dkb)
     return [dq, dk, dv]
 
