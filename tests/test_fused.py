@@ -268,3 +268,21 @@ def test_float16_stays_float16_and_close(name, rng):
     np.testing.assert_allclose(half.data, full.data, rtol=2e-2, atol=2e-2)
     for a, b in zip(gh, gf):
         np.testing.assert_allclose(a, b, rtol=5e-2, atol=5e-2 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True),
+                                   (True, False, True)])
+def test_attention_computes_and_keeps_only_the_needed_cotangents(needs, rng):
+    xs = [rng.normal(size=(2, 6, 3)) for _ in range(3)]
+    u = rng.normal(size=(2, 6, 3))
+    ts = [al.Tensor(x, requires_grad=n) for x, n in zip(xs, needs)]
+    out = F.scaled_dot_product_attention(*ts)
+    out.backward(u)
+    assert out._params["saved"]["pending"] is None
+    ref = [al.Tensor(x, requires_grad=True) for x in xs]
+    F.scaled_dot_product_attention(*ref, fused=False).backward(u)
+    for t, r, n in zip(ts, ref, needs):
+        if n:
+            np.testing.assert_allclose(t.grad.data, r.grad.data, rtol=1e-12, atol=1e-13)
+        else:
+            assert t.grad is None

@@ -11,9 +11,10 @@ keeps only ``out`` and one log-sum-exp per row (``lse``), and backward recompute
     D = rowsum(g ⊙ out);  per block:  dV += Pᵀ g,  dP = g vᵀ,  dS = P ⊙ (dP − D),
                                       dQ = dS k·scale,  dK += dSᵀ q·scale
 
-so peak memory grows linearly in N. The three cotangents come out of one blocked pass: the first
-VJP the engine calls computes them and hands the other two to their VJPs (which the engine calls
-next, with the same ``g``) through the node's saved slot. Under ``create_graph=True`` the VJP is
+so peak memory grows linearly in N. The cotangents come out of one blocked pass: the first VJP
+the engine calls computes those of every input that required grad at the forward (``needs``) and
+hands the others to their VJPs (which the engine calls next, with the same ``g``) through the
+node's saved slot, released as they are taken. Under ``create_graph=True`` the VJP is
 the composed rule written with ops (``P`` recomputed with the composed softmax, so the N×N matrix
 is stored for that graph): differentiable again, at the composed form's memory cost.
 """
@@ -65,7 +66,7 @@ def _scores(qb: Any, k: Any, m: Any, scale: float) -> Any:
 
 
 def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: bool,
-             scale: float) -> tuple[np.ndarray, dict]:
+             scale: float, needs: tuple = (True,) * 3) -> tuple[np.ndarray, dict]:
     n, cols = q.shape[-2], k.shape[-2]
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
                                 () if mask is None else mask.shape[:-2])
@@ -86,7 +87,8 @@ def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: 
 
 def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarray,
                       v: np.ndarray, lse: np.ndarray, *, mask: Any, causal: bool,
-                      scale: float) -> list:
+                      scale: float, needs: tuple = (True,) * 3) -> list:
+    """dq, dk, dv in one pass over the blocks (``None`` for those not in ``needs``)."""
     n, cols = q.shape[-2], k.shape[-2]
     d = (g * out).sum(axis=-1, keepdims=True)          # rowsum(g ⊙ out) = rowsum(dP ⊙ P)
     dq = np.empty(np.broadcast_shapes(out.shape[:-2], q.shape[:-2]) + q.shape[-2:], out.dtype)
@@ -97,20 +99,25 @@ def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarr
             qb, gb = q[..., rows, :], g[..., rows, :]
             s = _scores(qb, k, _block_mask(mask, causal, i, min(BLOCK, n - i), cols), scale)
             p = np.exp(np.subtract(s, lse[..., rows, :], out=s), out=s)     # the block's P
-            dvb = _swap(p) @ gb
-            dv = dvb if dv is None else dv.__iadd__(dvb)
+            if needs[2]:
+                dvb = _swap(p) @ gb
+                dv = dvb if dv is None else dv.__iadd__(dvb)
+            if not (needs[0] or needs[1]):
+                continue
             ds = gb @ _swap(v)
             ds -= d[..., rows, :]
             ds *= p                                     # dS = P ⊙ (dP − D)
-            dq[..., rows, :] = ds @ k
-            dq[..., rows, :] *= scale
-            dkb = _swap(ds) @ (qb * scale)
-            dk = dkb if dk is None else dk.__iadd__(dkb)
-    return [dq, dk, dv]
+            if needs[0]:
+                dq[..., rows, :] = ds @ k
+                dq[..., rows, :] *= scale
+            if needs[1]:
+                dkb = _swap(ds) @ (qb * scale)
+                dk = dkb if dk is None else dk.__iadd__(dkb)
+    return [dq if needs[0] else None, dk, dv]
 
 
 def _recorded_backward(g: Any, out: Any, q: Any, k: Any, v: Any, *, mask: Any, causal: bool,
-                       scale: float) -> list:
+                       scale: float, **_: Any) -> list:
     """The composed rule with ops (for ``create_graph=True``): P stored whole."""
     p = functional.softmax(_scores(q, k, _block_mask(mask, causal, 0, q.shape[-2],
                                                      k.shape[-2]), scale), axis=-1)
@@ -124,9 +131,11 @@ def _vjp(i: int) -> Any:
         if recording(g, q, k, v):
             return _recorded_backward(g, out, q, k, v, **params)[i]
         pending = saved["pending"]
-        if pending is None or pending[0] is not g:   # first of this backward's three calls
-            pending = saved["pending"] = [g, *_blocked_backward(g, out, q, k, v, saved["lse"],
-                                                                **params)]
+        if pending is None or pending[0] is not g or pending[i + 1] is None:
+            # the first of this backward's calls: every needed cotangent in one pass
+            want = tuple(bool(n) or j == i for j, n in enumerate(params["needs"]))
+            pending = saved["pending"] = [g, *_blocked_backward(
+                g, out, q, k, v, saved["lse"], **{**params, "needs": want})]
         cot, pending[i + 1] = pending[i + 1], None
         if all(c is None for c in pending[1:]):
             saved["pending"] = None
@@ -202,7 +211,8 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
     """
     q, k, v, mask, scale = _check(q, k, v, mask, causal, scale)
     if fused:
-        return _attention(q, k, v, mask=mask, causal=bool(causal), scale=scale)
+        needs = (q.requires_grad, k.requires_grad, v.requires_grad)
+        return _attention(q, k, v, mask=mask, causal=bool(causal), scale=scale, needs=needs)
     m = _block_mask(mask, bool(causal), 0, q.shape[-2], k.shape[-2])
     s = (q @ _swap(k)) * scale
     if m is not None:
