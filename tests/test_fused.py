@@ -286,3 +286,22 @@ def test_attention_computes_and_keeps_only_the_needed_cotangents(needs, rng):
             np.testing.assert_allclose(t.grad.data, r.grad.data, rtol=1e-12, atol=1e-13)
         else:
             assert t.grad is None
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+@pytest.mark.parametrize("fused", [True, False])
+def test_attention_rows_with_nothing_to_attend_to_give_zeros_as_pytorch(kind, fused, rng):
+    torch = pytest.importorskip("torch")
+    keep = np.array([[True, True, False], [False, False, False], [True, False, True]])
+    mask = keep if kind == "bool" else np.where(keep, 0.0, -np.inf)
+    q, u = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    t = al.Tensor(q, requires_grad=True)
+    out = al.scaled_dot_product_attention(t, t, t, mask=mask, fused=fused)
+    out.backward(u)
+    tq = torch.tensor(q, requires_grad=True)
+    tout = torch.nn.functional.scaled_dot_product_attention(tq, tq, tq,
+                                                            attn_mask=torch.as_tensor(mask))
+    tout.backward(torch.as_tensor(u))
+    assert (out.data[1] == 0).all()
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.grad.data, tq.grad.numpy(), rtol=1e-12, atol=1e-14)

@@ -50,12 +50,7 @@ def _block_mask(mask: Any, causal: bool, i: int, rows: int, cols: int) -> Any:
 
 
 def _scores(qb: Any, k: Any, m: Any, scale: float) -> Any:
-    """``qb kᵀ·scale`` with the block's mask applied (arrays in place, or recorded with ops)."""
-    if recording(qb, k):
-        s = (qb @ _swap(k)) * scale
-        if m is None:
-            return s
-        return ops.where(s, -np.inf, cond=m) if m.dtype == bool else s + m
+    """``qb kᵀ·scale`` with the block's mask applied (arrays)."""
     s = (qb * scale) @ _swap(k)          # scaling q's block is cheaper than scaling the scores
     if m is None:
         return s
@@ -63,6 +58,20 @@ def _scores(qb: Any, k: Any, m: Any, scale: float) -> Any:
         return np.where(m, s, -np.inf)
     s += m
     return s
+
+
+def _probs(s: Any, m: Any) -> Any:
+    """The composed softmax of the masked scores; rows with nothing to attend to get P = 0 (so
+    output and gradients 0, as PyTorch) instead of 0/0."""
+    if m is None:
+        return functional.softmax(s, axis=-1)
+    live = (m if m.dtype == bool else m > -np.inf).any(axis=-1, keepdims=True)
+    if m.dtype == bool:
+        s = ops.where(s, -np.inf, cond=m | ~live)
+    else:
+        s = s + np.where(live, m, 0)
+    p = functional.softmax(s, axis=-1)
+    return p if live.all() else p * live
 
 
 def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: bool,
@@ -77,9 +86,10 @@ def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: 
             s = _scores(q[..., i:i + BLOCK, :], k, _block_mask(mask, causal, i, min(BLOCK, n - i),
                                                                  cols), scale)
             m = s.max(axis=-1, keepdims=True)
-            m[~np.isfinite(m)] = 0          # a fully masked row: no shift (its output is NaN)
+            m[~np.isfinite(m)] = 0          # a fully masked row: no shift
             p = np.exp(np.subtract(s, m, out=s), out=s)
             total = p.sum(axis=-1, keepdims=True)
+            total[total == 0] = np.inf      # ... and output 0, lse = inf: P = 0 in backward too
             out[..., i:i + BLOCK, :] = (p @ v) / total
             lse[..., i:i + BLOCK, :] = m + np.log(total)
     return out, {"lse": lse, "pending": None}
@@ -119,8 +129,7 @@ def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarr
 def _recorded_backward(g: Any, out: Any, q: Any, k: Any, v: Any, *, mask: Any, causal: bool,
                        scale: float, **_: Any) -> list:
     """The composed rule with ops (for ``create_graph=True``): P stored whole."""
-    p = functional.softmax(_scores(q, k, _block_mask(mask, causal, 0, q.shape[-2],
-                                                     k.shape[-2]), scale), axis=-1)
+    p = _probs((q @ _swap(k)) * scale, _block_mask(mask, causal, 0, q.shape[-2], k.shape[-2]))
     dp = g @ _swap(v)
     ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) * scale
     return [ds @ k, _swap(ds) @ q, _swap(p) @ g]
@@ -195,7 +204,8 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
     ----------
     q, k, v : ``(..., L, E)``, ``(..., S, E)``, ``(..., S, Ev)``; batch dimensions broadcast.
     mask : boolean (True: may attend) or float (added to the scores), broadcastable to
-        ``(..., L, S)``; PyTorch's ``attn_mask``. A constant.
+        ``(..., L, S)``; PyTorch's ``attn_mask``. A constant. A row with nothing to attend to
+        gives output 0 and gradients 0 (as PyTorch), not NaN.
     causal : attend only to positions ``j ≤ i`` (PyTorch's ``is_causal``; not with ``mask``).
     scale : default ``1/√E``.
     fused : blocked, keeping only ``out`` and one log-sum-exp per row (memory linear in L);
@@ -214,7 +224,4 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
         needs = (q.requires_grad, k.requires_grad, v.requires_grad)
         return _attention(q, k, v, mask=mask, causal=bool(causal), scale=scale, needs=needs)
     m = _block_mask(mask, bool(causal), 0, q.shape[-2], k.shape[-2])
-    s = (q @ _swap(k)) * scale
-    if m is not None:
-        s = ops.where(s, -np.inf, cond=m) if m.dtype == bool else s + m
-    return functional.softmax(s, axis=-1) @ v
+    return _probs((q @ _swap(k)) * scale, m) @ v
