@@ -112,7 +112,7 @@ class SweepTable:
         ax.axhline(top, color="0.8", lw=0.8)
         ax.set_xlabel(f"scale ({self.scale_means})")
         ax.set_ylabel("gradient error (ULPs)")
-        ax.set_title(f"{self.title}: ✕ NaN/inf, ▼ underflow")
+        ax.set_title(f"{self.title}\n✕ NaN/inf gradient, ▼ underflow", fontsize=9)
         ax.legend(fontsize=7, ncol=len(forms), loc="upper center", bbox_to_anchor=(0.5, -0.16))
         fig.tight_layout()
         if path is not None:
@@ -167,7 +167,8 @@ def _error(grads: list, refs: list, dtype: np.dtype) -> tuple[float, str]:
         ref = ref.astype(np.longdouble)
         big = float(np.max(np.abs(ref))) if ref.size else 0.0
         delta = float(np.max(np.abs(g.astype(np.longdouble) - ref))) if ref.size else 0.0
-        unit = float(np.spacing(dtype.type(min(big, float(np.finfo(dtype).max)))))
+        info = np.finfo(dtype)   # below the smallest normal number a gradient is 0 to the dtype
+        unit = float(np.spacing(dtype.type(min(max(big, float(info.tiny)), float(info.max)))))
         worst = max(worst, delta / unit if delta else 0.0)
         floor = max(big * 2.0 ** -10, float(np.finfo(dtype).tiny))   # representable, significant
         if big and ((g == 0) & (np.abs(ref) > floor)).any():

@@ -87,7 +87,7 @@ def test_saved_residuals_are_what_the_vjp_needs(rng):
     q = al.Tensor(rng.normal(size=(2, 9, 4)), requires_grad=True)
     out = F.scaled_dot_product_attention(q, q, q)
     saved = out._params["saved"]
-    assert saved["lse"].shape == (2, 9, 1) and saved["pending"] is None
+    assert saved["lse"].shape == (2, 9, 2) and saved["pending"] is None
     out.backward(np.ones(out.shape))
     assert saved["pending"] is None                         # handed over and released
 

@@ -5,11 +5,16 @@ composed, as PyTorch's ``F.scaled_dot_product_attention``.
 
 Composed, every step is a node and backward keeps ``S``, ``P`` and their intermediates: memory
 quadratic in the sequence length N. Fused, the forward walks over blocks of ``BLOCK`` query rows,
-keeps only ``out`` and one log-sum-exp per row (``lse``), and backward recomputes each block's
-``P = exp(S − lse)``:
+keeps only ``out`` and one log-sum-exp per row (``lse``, stored as its two parts: the row max ``m``
+and ``log Σ exp(S − m)``, so that backward's recomputed ``P = exp(S − m − log Σ)`` is as accurate
+as the forward's — from ``lse`` alone its error would grow with |lse|), and backward recomputes
+each block's ``P``:
 
-    D = rowsum(g ⊙ out);  per block:  dV += Pᵀ g,  dP = g vᵀ,  dS = P ⊙ (dP − D),
-                                      dQ = dS k·scale,  dK += dSᵀ q·scale
+    per block of rows:  dV += Pᵀ g,  dP = g vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
+                        dQ = dS k·scale,  dK += dSᵀ q·scale
+
+(the blocks hold whole rows, so ``rowsum(dP ⊙ P)`` is computed exactly where FlashAttention, which
+also splits the keys, uses the equal ``rowsum(g ⊙ out)`` — less accurate for nearly one-hot P)
 
 so peak memory grows linearly in N. The cotangents come out of one blocked pass: the first VJP
 the engine calls computes those of every input that required grad at the forward (``needs``) and
@@ -80,7 +85,7 @@ def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: 
     batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
                                 () if mask is None else mask.shape[:-2])
     out = np.empty(batch + (n, v.shape[-1]), np.result_type(q, k, v))
-    lse = np.empty(batch + (n, 1), out.dtype)
+    lse = np.empty(batch + (n, 2), out.dtype)          # per row: m and log Σ exp(s − m)
     with np.errstate(invalid="ignore", divide="ignore"):
         for i in range(0, n, BLOCK):
             s = _scores(q[..., i:i + BLOCK, :], k, _block_mask(mask, causal, i, min(BLOCK, n - i),
@@ -91,7 +96,8 @@ def _forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, mask: Any, causal: 
             total = p.sum(axis=-1, keepdims=True)
             total[total == 0] = np.inf      # ... and output 0, lse = inf: P = 0 in backward too
             out[..., i:i + BLOCK, :] = (p @ v) / total
-            lse[..., i:i + BLOCK, :] = m + np.log(total)
+            lse[..., i:i + BLOCK, :1] = m
+            lse[..., i:i + BLOCK, 1:] = np.log(total)
     return out, {"lse": lse, "pending": None}
 
 
@@ -100,7 +106,6 @@ def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarr
                       scale: float, needs: tuple = (True,) * 3) -> list:
     """dq, dk, dv in one pass over the blocks (``None`` for those not in ``needs``)."""
     n, cols = q.shape[-2], k.shape[-2]
-    d = (g * out).sum(axis=-1, keepdims=True)          # rowsum(g ⊙ out) = rowsum(dP ⊙ P)
     dq = np.empty(np.broadcast_shapes(out.shape[:-2], q.shape[:-2]) + q.shape[-2:], out.dtype)
     dk = dv = None
     with np.errstate(invalid="ignore"):
@@ -108,14 +113,17 @@ def _blocked_backward(g: np.ndarray, out: np.ndarray, q: np.ndarray, k: np.ndarr
             rows = slice(i, i + BLOCK)
             qb, gb = q[..., rows, :], g[..., rows, :]
             s = _scores(qb, k, _block_mask(mask, causal, i, min(BLOCK, n - i), cols), scale)
-            p = np.exp(np.subtract(s, lse[..., rows, :], out=s), out=s)     # the block's P
+            s -= lse[..., rows, :1]
+            p = np.exp(np.subtract(s, lse[..., rows, 1:], out=s), out=s)    # the block's P
             if needs[2]:
                 dvb = _swap(p) @ gb
                 dv = dvb if dv is None else dv.__iadd__(dvb)
             if not (needs[0] or needs[1]):
                 continue
-            ds = gb @ _swap(v)
-            ds -= d[..., rows, :]
+            ds = gb @ _swap(v)                          # dP
+            # D = rowsum(dP ⊙ P) from the block's full rows (more accurate than FlashAttention's
+            # rowsum(g ⊙ out) when P is nearly one-hot: dP − D then cancels exactly)
+            ds -= np.einsum("...ij,...ij->...i", ds, p)[..., None]
             ds *= p                                     # dS = P ⊙ (dP − D)
             if needs[0]:
                 dq[..., rows, :] = ds @ k
@@ -154,8 +162,7 @@ def _vjp(i: int) -> Any:
 
 _attention = ops.Op(
     "scaled_dot_product_attention", _forward, (_vjp(0), _vjp(1), _vjp(2)), saves=True,
-    rules=("(P ⊙ (g vᵀ − rowsum(g ⊙ out))) k·scale", "(P ⊙ (g vᵀ − rowsum(g ⊙ out)))ᵀ q·scale",
-           "Pᵀ g"),
+    rules=("dS k·scale, dS = P ⊙ (g vᵀ − rowsum(g vᵀ ⊙ P))", "dSᵀ q·scale", "Pᵀ g"),
     internal="reached as scaled_dot_product_attention(..., fused=True)",
     summary="Fused attention ``softmax(q kᵀ·scale + mask) v`` over blocks of query rows; keeps "
     "only the output and one log-sum-exp per row, recomputing P in backward.")
