@@ -81,3 +81,23 @@ def test_html_report_draws_both_graphs_side_by_side():
     assert html.count("<table>") == 3
     if shutil.which("dot"):
         assert "<svg" in html and "fused" in html
+
+
+def test_fusion_benchmark_compares_like_with_like(monkeypatch):
+    """Every implementation in benchmarks/fusion.py computes the same gradients (small sizes)."""
+    from benchmarks import fusion
+    monkeypatch.setattr(fusion, "ROWS", 6)
+    monkeypatch.setattr(fusion, "COLS", 5)
+    monkeypatch.setattr(fusion, "LN_SHAPE", (4, 7))
+    monkeypatch.setattr(fusion, "ATTENTION_N", (9,))
+    monkeypatch.setattr(fusion, "DTYPE", np.float64)
+    for name, impls in fusion.workloads().items():
+        fused, composed = impls["fused"](), impls["composed"]()
+        for a, b in zip(fused, composed):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+        try:
+            import torch.nn.functional as F
+        except ImportError:
+            continue
+        for a, b in zip(fused, impls["_torch"](F)()):
+            np.testing.assert_allclose(a, b.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
