@@ -31,6 +31,7 @@ from .fused import (
     softmax,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .interop import from_dlpack
 from .notation import explain
 from .scalar import Scalar, grads, scalars, values
 from .tensor import Tensor, as_tensor
@@ -52,4 +53,5 @@ __all__ = [
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
     "data", "functional", "fused", "nn", "ops", "optim",
+    "from_dlpack",
 ]

@@ -190,6 +190,17 @@ class Module:
             lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
         return "\n".join(lines)
 
+    # -- PyTorch exchange (see autograd_lite.interop; torch is imported only when called) ---
+    def to_torch(self) -> Any:
+        """The equivalent ``torch.nn`` module with the same weights (Linear transposed)."""
+        from .interop import to_torch
+        return to_torch(self)
+
+    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> Module:
+        """Load the ``state_dict`` of the PyTorch module :meth:`to_torch` builds."""
+        from .interop import load_torch_state_dict
+        return load_torch_state_dict(self, state_dict)
+
 
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -91,9 +91,10 @@ LAYERS = [
     {"tensor", "scalar"},
     {"api", "creation", "functional", "fused"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+     "interop",   # (interop: the weights' and optimizer state's exchange format, as checkpoints)
      "normalization"},
     {"train", "examples"},
-    {"viz", "notation", "compare", "onnx", "interop", "sweep"},
+    {"viz", "notation", "compare", "onnx", "sweep"},
     {"cli", "__main__", "__init__"},
 ]
 

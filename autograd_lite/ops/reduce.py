@@ -63,18 +63,17 @@ def _extreme_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
     return kept(g, xd.shape, axis, keepdims) * mask
 
 
-reduce_max = Op("max", _reduce(np.max), (_extreme_vjp,),
-                rules=("g routed to the maximum (split evenly at ties)",),
-                summary="Maximum over ``axis``; tied elements share the gradient equally.",
-                example=">>> al.max([[1.0, 5.0], [3.0, 2.0]], axis=0)\n"
-                "Tensor([3., 5.], dtype=float64)",
-                public="max", method="max", front=_front("max"), check=_check("max"))
-reduce_min = Op("min", _reduce(np.min), (_extreme_vjp,),
-                rules=("g routed to the minimum (split evenly at ties)",),
-                summary="Minimum over ``axis``; tied elements share the gradient equally.",
-                example=">>> al.min([[1.0, 5.0], [3.0, 2.0]], axis=0)\n"
-                "Tensor([1., 2.], dtype=float64)",
-                public="min", method="min", front=_front("min"), check=_check("min"))
+def _extreme(name: str, fn: Callable, word: str, example: str) -> Op:
+    return Op(name, _reduce(fn), (_extreme_vjp,),
+              rules=(f"g routed to the {word} (split evenly at ties)",),
+              summary=f"{word.capitalize()} over ``axis``; tied elements share the gradient "
+              "equally.",
+              example=f">>> al.{name}([[1.0, 5.0], [3.0, 2.0]], axis=0)\n{example}",
+              public=name, method=name, front=_front(name), check=_check(name))
+
+
+reduce_max = _extreme("max", np.max, "maximum", "Tensor([3., 5.], dtype=float64)")
+reduce_min = _extreme("min", np.min, "minimum", "Tensor([1., 2.], dtype=float64)")
 
 
 def _logsumexp(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
