@@ -6,8 +6,8 @@ subclasses). :class:`Linear`, :class:`Sequential`, :class:`MLP`, the activations
 :class:`Dropout` are small modules written with ordinary Tensor operations; their gradients come
 from the same primitives as everything else.
 
-Checkpoints (:func:`save`, :func:`load`) are ``.npz`` files of plain numeric arrays, read with
-``allow_pickle=False`` (loading a checkpoint never runs code) and written atomically.
+Checkpoints: :func:`save` and :func:`load` live in :mod:`autograd_lite.checkpoint` (``.npz`` files
+of plain numeric arrays, never unpickled, written atomically) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import os
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .checkpoint import load, save
 from .inplace import touch
 from .tensor import Tensor, as_tensor
 
@@ -402,86 +399,6 @@ class MLP(Module):
 
     def extra_repr(self) -> str:
         return f"{self.sizes}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Checkpoints
-
-
-def _state(module_or_state: Module | Mapping[str, Any]) -> dict[str, np.ndarray]:
-    if isinstance(module_or_state, Module):
-        return module_or_state.state_dict()
-    if not isinstance(module_or_state, Mapping):
-        raise TypeError(f"save: expected a Module or a mapping of names to arrays, got "
-                        f"{type(module_or_state).__name__}")
-    state = {}
-    for k, v in module_or_state.items():
-        arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"save: key {k!r} holds dtype {arr.dtype}; checkpoints store only "
-                            "numeric arrays")
-        state[str(k)] = arr
-    return state
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def save(module_or_state: Module | Mapping[str, Any], path: str | os.PathLike) -> Path:
-    """Write a module's ``state_dict()`` (or a dict of arrays) to ``path`` as ``.npz``.
-
-    The write is atomic: the arrays go to a temporary file in the same directory, which is
-    flushed to disk and then renamed over ``path`` — a crash mid-save leaves any previous
-    checkpoint at ``path`` intact. Arrays round-trip bit for bit.
-
-    Example
-    -------
-    >>> save(model, "model.npz")
-    >>> model.load_state_dict(load("model.npz"))
-    """
-    state = _state(module_or_state)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)     # mkstemp makes it 0600; give it a normal file's mode
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **state)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.ndarray]:
-    """Read a checkpoint written by :func:`save`: name → array (into ``module`` too, if given).
-
-    Never unpickles: an object array in the file raises ``ValueError`` naming its key. With
-    ``module``, the state is loaded with ``module.load_state_dict`` (checking keys, shapes and
-    dtypes).
-    """
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise ValueError(f"load: {os.fspath(path)!r} is not a checkpoint .npz file: {e}") from None
-    state = {}
-    with npz:
-        if not hasattr(npz, "files"):
-            raise ValueError(f"load: {os.fspath(path)!r} holds a single array, not a checkpoint")
-        for k in npz.files:
-            try:
-                state[k] = npz[k]
-            except ValueError as e:
-                raise ValueError(f"load: key {k!r} in {os.fspath(path)!r} is a pickled object "
-                                 f"array; checkpoints hold only numeric arrays and are read "
-                                 f"without unpickling ({e})") from None
-    if module is not None:
-        module.load_state_dict(state)
-    return state
 
 
 from .normalization import LayerNorm  # noqa: E402  (defined on Module; re-exported here)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,77 @@ class Optimizer:
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:  # pragma: no cover
         raise NotImplementedError
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        """The public numeric settings (``lr``, ``momentum``, ``betas``...) of this optimizer."""
+        return {k: v for k, v in vars(self).items()
+                if not k.startswith("_") and k not in ("params", "state")
+                and isinstance(v, (numbers.Real, tuple))}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything needed to resume exactly, as flat numeric arrays (``save`` writes them).
+
+        PyTorch's layout, flattened: ``state.<i>.<name>`` for parameter ``i``'s state (Adam's
+        ``step``, ``m``, ``v``; SGD's ``momentum_buffer``) and ``hyper.<name>`` for the
+        hyperparameters (``lr``, ``betas``...). Arrays are copies.
+
+        Example
+        -------
+        >>> model = al.nn.MLP([2, 3], rng=0)
+        >>> opt = Adam(model.parameters())
+        >>> sorted(opt.state_dict())
+        ['hyper.betas', 'hyper.eps', 'hyper.lr', 'hyper.weight_decay']
+        >>> al.nn.save(opt, "optimizer.npz")              # doctest: +SKIP
+        >>> al.nn.load("optimizer.npz", opt)              # doctest: +SKIP
+        """
+        out = {f"hyper.{k}": np.array(v) for k, v in self._hyperparameters().items()}
+        for i, state in enumerate(self.state):
+            for k, v in state.items():
+                out[f"state.{i}.{k}"] = np.array(v)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> Optimizer:
+        """Restore :meth:`state_dict`'s arrays: per-parameter state (checked against each
+        parameter's shape and dtype) and hyperparameters. Nothing changes when a check fails."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{where}: expected a mapping of names to arrays, got "
+                            f"{type(state).__name__}")
+        hyper = self._hyperparameters()
+        missing = [f"hyper.{k}" for k in hyper if f"hyper.{k}" not in state]
+        known = {f"hyper.{k}" for k in hyper}
+        unexpected = [k for k in state if not k.startswith("state.") and k not in known]
+        if missing or unexpected:
+            raise KeyError(f"{where}: missing keys {missing}, unexpected keys {unexpected} "
+                           f"(a state of another optimizer?)")
+        new_hyper = {}
+        for k, old in hyper.items():
+            v = np.asarray(state[f"hyper.{k}"])
+            if v.shape != np.shape(old):
+                raise ValueError(f"{where}: hyper.{k} has shape {v.shape}, expected "
+                                 f"{np.shape(old)}")
+            new_hyper[k] = tuple(v.tolist()) if isinstance(old, tuple) else type(old)(v.item())
+        per_param: list[dict[str, Any]] = [{} for _ in self.params]
+        for key, v in state.items():
+            if not key.startswith("state."):
+                continue
+            i, _, name = key[6:].partition(".")
+            if not i.isdigit() or int(i) >= len(self.params) or not name:
+                raise KeyError(f"{where}: unexpected key {key!r} ({len(self.params)} parameters)")
+            p, v = self.params[int(i)], np.asarray(v)
+            if v.ndim == 0 and v.dtype.kind in "biu":
+                per_param[int(i)][name] = int(v)          # a step count
+            elif v.shape != p.shape or v.dtype != p.dtype:
+                raise ValueError(f"{where}: {key} has shape {v.shape} and dtype {v.dtype}; "
+                                 f"parameter {i} has shape {p.shape} and dtype {p.dtype}")
+            else:
+                per_param[int(i)][name] = np.array(v)     # an owned, writable copy
+        for k, v in new_hyper.items():
+            setattr(self, k, v)
+        self.state = per_param
+        return self
 
 
 class SGD(Optimizer):

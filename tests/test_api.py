@@ -91,7 +91,8 @@ LAYERS = [
     {"tensor", "scalar"},
     {"api", "creation", "functional", "fused"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
-     "interop",   # (interop: the weights' and optimizer state's exchange format, as checkpoints)
+     "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
+     "preflight",  # (checks before work: options, memory, output paths; stdlib only)
      "normalization"},
     {"train", "examples"},
     {"viz", "notation", "compare", "onnx", "sweep"},
