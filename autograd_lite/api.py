@@ -103,15 +103,16 @@ Tensor.log_softmax = lambda self, axis=-1: functional.log_softmax(self, axis=axi
 del _op, _fn, _dunder, _name
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (see :meth:`Tensor.mean`).
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Mean over ``axis`` (alias ``dim``; see :meth:`Tensor.mean`).
 
     Example
     -------
     >>> al.mean([1.0, 2.0, 6.0])
     Tensor(3., dtype=float64)
     """
-    return as_tensor(x, "mean").mean(axis, keepdims)
+    return as_tensor(x, "mean").mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def stack(xs: Any, axis: int = 0) -> Tensor:
@@ -136,3 +137,17 @@ def stack(xs: Any, axis: int = 0) -> Tensor:
 
 
 __all__.append("mean")
+
+
+def cat(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Alias of :func:`concatenate` with PyTorch's name and ``dim=`` (``axis=`` also works).
+
+    Example
+    -------
+    >>> al.cat([[[1.0]], [[2.0]]], dim=1)
+    Tensor([[1., 2.]], dtype=float64)
+    """
+    return globals()["concatenate"](tensors, axis=dim if axis is None else axis)
+
+
+__all__.append("cat")

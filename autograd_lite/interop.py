@@ -165,7 +165,8 @@ def load_torch_state_dict(module: nn.Module, state_dict: Mapping[str, Any]) -> n
         v = state_dict[p.theirs]
         v = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
         state[p.ours] = v.T if p.transpose else v
-    return module.load_state_dict(state)
+    module.load_state_dict(state)   # returns (missing, unexpected) keys, as PyTorch's
+    return module
 
 
 # ---------------------------------------------------------------------------------------------

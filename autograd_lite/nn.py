@@ -70,23 +70,45 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.setdefault("_params", {})      # tolerate a subclass that skips super().__init__
         modules = d.setdefault("_modules", {})
+        buffers = d.setdefault("_buffers", {})
+        if name in buffers and not isinstance(value, (Parameter, Module)):
+            buffers[name] = None if value is None else as_tensor(value, "register_buffer")
+            object.__setattr__(self, name, buffers[name])
+            return
         params.pop(name, None)
         modules.pop(name, None)
+        buffers.pop(name, None)
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Module):
             modules[name] = value
+        else:
+            _refuse_plain(self, name, value)
+            if type(value) in (list, tuple, dict, set):   # checked again by named_parameters
+                d.setdefault("_plain", set()).add(name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self.__dict__.get("_params", {}).pop(name, None)
         self.__dict__.get("_modules", {}).pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Register an array as state saved in ``state_dict`` but not trained (statistics)."""
+        self.__dict__.setdefault("_buffers", {})[name] = None
+        setattr(self, name, value)
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """``(path, buffer)`` pairs of this module and its submodules."""
+        return [(f"{path}.{name}" if path else name, b) for path, m in self.named_modules()
+                for name, b in m.__dict__.get("_buffers", {}).items() if b is not None]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}: define forward()")
@@ -106,6 +128,8 @@ class Module:
         seen: set[int] = set()
         out = []
         for path, m in self.named_modules():
+            for name in m.__dict__.get("_plain", ()):   # a plain list filled after assignment
+                _refuse_plain(m, name, m.__dict__.get(name))
             for name, p in m.__dict__.get("_params", {}).items():
                 if id(p) not in seen:
                     seen.add(id(p))
@@ -137,23 +161,21 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter path → a copy of its array (a snapshot: later training does not change it)."""
-        return {name: p._data.copy() for name, p in self.named_parameters()}
+        """Parameter and buffer path → a copy of its array (a snapshot)."""
+        return {name: p._data.copy() for name, p in self.named_parameters() + self.named_buffers()}
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> Module:
-        """Copy arrays from ``state`` into the parameters, checking names, shapes and dtypes.
-
-        Raises ``KeyError`` naming missing (or, with ``strict``, unexpected) keys and ``ValueError``
-        naming the key whose shape or dtype differs; nothing is changed when a check fails.
-        """
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state`` into parameters and buffers; returns ``(missing_keys, unexpected_keys)``
+        (``strict``: they raise ``KeyError``). A wrong shape or dtype raises ``ValueError``."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state).__name__}")
-        params = dict(self.named_parameters())
+        params = dict(self.named_parameters() + self.named_buffers())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
+        params = {k: p for k, p in params.items() if k in state}
         where = type(self).__name__
-        if missing or (strict and unexpected):
+        if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: {where}: missing keys {missing}, unexpected keys "
                            f"{unexpected}")
         arrays = {}
@@ -170,7 +192,7 @@ class Module:
         for k, p in params.items():
             np.copyto(p._data, arrays[k])
             touch(p)
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # -- repr ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -401,4 +423,10 @@ class MLP(Module):
         return f"{self.sizes}"
 
 
+from . import containers, init, layers  # noqa: E402  (containers, layers, nn.init: re-exported)
+from .containers import *  # noqa: E402, F403
+from .containers import IncompatibleKeys, _refuse_plain  # noqa: E402  (used by Module)
+from .layers import *  # noqa: E402, F403
 from .normalization import LayerNorm  # noqa: E402  (defined on Module; re-exported here)
+
+__all__ += [*containers.__all__, *layers.__all__, "init"]

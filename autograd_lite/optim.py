@@ -1,7 +1,10 @@
-"""Optimizers: ``SGD`` (momentum, Nesterov, weight decay), ``Adam`` and ``AdamW``.
+"""Optimizers: ``SGD`` (momentum, dampening, Nesterov, weight decay), ``Adam`` and ``AdamW``
+(with AMSGrad); ``RMSprop``, ``Adagrad``, gradient clipping (:mod:`autograd_lite.optimizers`)
+and learning-rate schedulers (:mod:`autograd_lite.schedulers`) are re-exported here.
 
-Each follows PyTorch's update rule exactly (same order of operations, ``dampening=0``, bias
+Each follows PyTorch's update rule exactly (same order of operations, bias
 correction and ``eps`` added after the square root), so runs can be compared step by step.
+State lives in ``self.state``, one dict per parameter.
 Updates are written in NumPy, in place into each ``p.data``; gradients are only read (a gradient
 array may be shared with other tensors, so it is never modified).
 """
@@ -139,10 +142,10 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, PyTorch's rule (``dampening=0``)::
+    """Stochastic gradient descent, PyTorch's rule::
 
         g ← g + weight_decay · x
-        b ← g (first step), else momentum · b + g
+        b ← g (first step), else momentum · b + (1 − dampening) · g
         g ← g + momentum · b (Nesterov), else b      (only when momentum ≠ 0)
         x ← x − lr · g
 
@@ -153,11 +156,13 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+                 weight_decay: float = 0.0, nesterov: bool = False,
+                 dampening: float = 0.0) -> None:
         super().__init__(params, lr)
         momentum = _hyper("SGD", "momentum", momentum)
-        if nesterov and momentum <= 0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        self.dampening = _hyper("SGD", "dampening", dampening)
+        if nesterov and (momentum <= 0 or self.dampening != 0):
+            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
         self.momentum = momentum
         self.weight_decay = _hyper("SGD", "weight_decay", weight_decay)
         self.nesterov = nesterov
@@ -171,7 +176,7 @@ class SGD(Optimizer):
                 b = state["momentum_buffer"] = np.array(g)    # an array even for 0-d
             else:
                 b *= self.momentum
-                b += g
+                b += g if self.dampening == 0 else (1 - self.dampening) * g
             g = g + self.momentum * b if self.nesterov else b
         x -= self.lr * g
 
@@ -181,7 +186,8 @@ class Adam(Optimizer):
 
         g ← g + weight_decay · x                     (L2 penalty; AdamW decouples it)
         m ← β₁ m + (1 − β₁) g ;  v ← β₂ v + (1 − β₂) g²
-        x ← x − lr / (1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+        v̂ ← max(v̂, v) (amsgrad=True), else v̂ = v
+        x ← x − lr / (1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + eps)
 
     Example
     -------
@@ -192,9 +198,10 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         super().__init__(params, lr)
         where = type(self).__name__
+        self.amsgrad = bool(amsgrad)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{where}: betas must be a pair of numbers, got {betas!r:.40}")
         self.betas = (_hyper(where, "betas", betas[0], 1.0),
@@ -219,6 +226,8 @@ class Adam(Optimizer):
         v *= b2
         v += (1 - b2) * (g * g)
         step_size = self.lr / (1 - b1 ** t)
+        if self.amsgrad:
+            v = state["v_max"] = np.maximum(state.get("v_max", v), v)
         denom = np.sqrt(v)
         denom /= np.sqrt(1 - b2 ** t)
         denom += self.eps
@@ -239,5 +248,13 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+                 weight_decay: float = 0.01, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+from .optimizers import *  # noqa: E402, F403  (RMSprop, Adagrad, clip_grad_norm_, ...)
+from .optimizers import __all__ as _optimizers_all  # noqa: E402
+from .schedulers import *  # noqa: E402, F403  (StepLR, CosineAnnealingLR, OneCycleLR, ...)
+from .schedulers import __all__ as _schedulers_all  # noqa: E402
+
+__all__ += [*_optimizers_all, *_schedulers_all]

@@ -89,8 +89,9 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional", "fused"},
+    {"api", "creation", "functional", "fused", "interop_numpy"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+     "containers", "layers", "init", "optimizers", "schedulers",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
      "preflight",  # (checks before work: options, memory, output paths; stdlib only)
      "normalization"},

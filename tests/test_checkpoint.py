@@ -342,7 +342,8 @@ def test_optimizer_state_dict_layout_and_errors():
     sd["state.0.m"][...] = 5                              # a copy, not the live state
     assert not np.any(opt.state[0]["m"] == 5)
     sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    with pytest.raises(KeyError, match=r"missing keys \['hyper.momentum'.*another optimizer"):
+    with pytest.raises(KeyError,
+                       match=r"missing keys \['hyper.dampening', 'hyper.momentum'.*another optimizer"):
         sgd.load_state_dict(sd)
     bad = opt.state_dict()
     bad["state.0.m"] = np.zeros((7,), np.float32)

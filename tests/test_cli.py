@@ -305,7 +305,7 @@ def test_version_python_m_and_bench(tmp_path, capsys):
 def test_cli_has_one_table_of_subcommands():
     from autograd_lite import cli
 
-    assert set(cli.COMMANDS) == {"compare", "graph", "explain", "train"}
+    assert set(cli.COMMANDS) == {"compare", "graph", "explain", "train", "export"}
     source = Path(cli.__file__).read_text()
     assert source.count("add_parser(") == 1 and source.count("add_subparsers(") == 1
 

@@ -1,5 +1,8 @@
 """Reductions: sum, max, min, logsumexp.
 
+Each takes PyTorch's ``dim=``/``keepdim=`` as aliases of ``axis=``/``keepdims=`` (with ``dim``,
+``max``/``min`` still return only the values, not PyTorch's ``(values, indices)``).
+
 ``max``/``min`` split the gradient evenly between tied elements (as PyTorch's ``amax``).
 """
 
@@ -15,8 +18,24 @@ from .elementwise import exp
 from .shape import broadcast_to
 
 
+def torch_aliases(name: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any,
+                  default_axis: Any = None) -> tuple:
+    """``dim=``/``keepdim=``, PyTorch's spellings, as aliases of ``axis=``/``keepdims=``."""
+    if dim is not None:
+        if axis is not default_axis:
+            raise TypeError(f"{name}: give axis= or its alias dim=, not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{name}: give keepdims= or its alias keepdim=, not both")
+        keepdims = keepdim
+    return axis, keepdims
+
+
 def _front(name: str, default_axis: Any = None) -> Callable:
-    def front(x: Any, axis: Any = default_axis, keepdims: bool = False) -> tuple:
+    def front(x: Any, axis: Any = default_axis, keepdims: bool = False, *, dim: Any = None,
+              keepdim: bool | None = None) -> tuple:
+        axis, keepdims = torch_aliases(name, axis, keepdims, dim, keepdim, default_axis)
         if axis is not None and not isinstance(axis, (int, np.integer)):
             axis = tuple(axis) if isinstance(axis, (tuple, list)) else axis
         normalize_axes(axis, np.ndim(data(x)), name)   # type and range errors, named
