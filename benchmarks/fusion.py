@@ -11,20 +11,19 @@ op in PyTorch on CPU:
   below one block it is a single node doing the same products; above, it skips the N×N
   elementwise passes of the composed softmax); in memory it wins at every N.
 
-Timed interleaved in one process (medians, ms per forward + backward; ratios against the composed
-form); peak memory (MiB, tracemalloc, measured apart from the timing) for our two forms —
+Timed by the runner in blocks (ratios of the fused form to the composed one, its floor, and to
+PyTorch); peak memory (MiB, tracemalloc, measured apart from the timing) for our two forms —
 PyTorch's allocator is invisible to tracemalloc. Targets (issue 18): fused beats composed on peak
 memory in every pair, and on time in every pair but attention at small N.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .common import Row, have, interleaved, rows_with_ratios
-from .softmax_ce import peak_mib
+from .common import Case, have, memory_rows, peak_traced_mib
 
 ROWS, COLS = 4096, 1000
 LN_SHAPE = (4096, 1024)
@@ -57,15 +56,17 @@ def _torch(f: Callable, arrays: list) -> Callable[[], object]:
     return step
 
 
-def workloads(rng: np.random.Generator | None = None) -> dict[str, dict[str, Callable]]:
+def workloads(rng: np.random.Generator | None = None, quick: bool = False
+              ) -> dict[str, dict[str, Callable]]:
     """Each pair's implementations (name → a no-argument forward + backward step)."""
     from autograd_lite import fused
     rng = rng or np.random.default_rng(0)
-    z = rng.standard_normal((ROWS, COLS)).astype(DTYPE)
-    y = (rng.random((ROWS, COLS)) < 0.5).astype(DTYPE)
-    pw = (0.5 + rng.random(COLS)).astype(DTYPE)
-    x = rng.standard_normal(LN_SHAPE).astype(DTYPE)
-    w, b = (rng.standard_normal(LN_SHAPE[1]).astype(DTYPE) for _ in range(2))
+    rows, cols, ln_shape = (64, 10, (64, 32)) if quick else (ROWS, COLS, LN_SHAPE)
+    z = rng.standard_normal((rows, cols)).astype(DTYPE)
+    y = (rng.random((rows, cols)) < 0.5).astype(DTYPE)
+    pw = (0.5 + rng.random(cols)).astype(DTYPE)
+    x = rng.standard_normal(ln_shape).astype(DTYPE)
+    w, b = (rng.standard_normal(ln_shape[1]).astype(DTYPE) for _ in range(2))
     bce = fused.binary_cross_entropy_with_logits
     out = {
         "log_softmax": {
@@ -78,14 +79,14 @@ def workloads(rng: np.random.Generator | None = None) -> dict[str, dict[str, Cal
             "_torch": lambda F: _torch(lambda t: F.binary_cross_entropy_with_logits(
                 t, F_tensor(y), pos_weight=F_tensor(pw)), [z])},
         "layer_norm": {
-            "fused": _ours(lambda a, c, d: fused.layer_norm(a, LN_SHAPE[1], c, d), [x, w, b]),
-            "composed": _ours(lambda a, c, d: fused.layer_norm(a, LN_SHAPE[1], c, d,
+            "fused": _ours(lambda a, c, d: fused.layer_norm(a, ln_shape[1], c, d), [x, w, b]),
+            "composed": _ours(lambda a, c, d: fused.layer_norm(a, ln_shape[1], c, d,
                                                                 fused=False), [x, w, b]),
-            "_torch": lambda F: _torch(lambda a, c, d: F.layer_norm(a, (LN_SHAPE[1],), c, d),
+            "_torch": lambda F: _torch(lambda a, c, d: F.layer_norm(a, (ln_shape[1],), c, d),
                                        [x, w, b])},
     }
     sdpa = fused.scaled_dot_product_attention
-    for n in ATTENTION_N:
+    for n in (16,) if quick else ATTENTION_N:
         q, k, v = (rng.standard_normal((n, HEAD_DIM)).astype(DTYPE) for _ in range(3))
         out[f"attention N={n}"] = {
             "fused": _ours(lambda a, c, d: sdpa(a, c, d), [q, k, v]),
@@ -99,54 +100,26 @@ def F_tensor(a: np.ndarray) -> object:  # noqa: N802  (a torch constant from an 
     return torch.from_numpy(a)
 
 
-def run(repeat: int | None = None) -> list[Row]:
-    """Per pair: ms per forward + backward vs composed (and PyTorch), then peak MiB vs composed.
+def cases(quick: bool = False) -> Iterator[Case]:
+    """One case per pair: fused (main) against composed (the floor it must beat) and PyTorch
+    (the reference), plus the peak memory of our two forms.
 
-    BLAS (and PyTorch) run on one thread where ``threadpoolctl`` is installed: on a shared,
+    Run it on one BLAS thread (``python -m benchmarks fusion --threads 1``): on a shared,
     oversubscribed machine the blocked attention's many small matrix products otherwise measure
-    thread hand-offs, not work. Every implementation gets the same limit."""
-    import contextlib
-    limit: contextlib.AbstractContextManager = contextlib.nullcontext()
-    if have("threadpoolctl"):
-        from threadpoolctl import threadpool_limits
-        limit = threadpool_limits(1)
-    threads = None
-    if have("torch"):
-        import torch
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-    try:
-        with limit:
-            return _run(repeat)
-    finally:
-        if threads is not None:
-            torch.set_num_threads(threads)
-
-
-def _run(repeat: int | None) -> list[Row]:
-    rows: list[Row] = []
-    wins: dict[int, bool] = {}
-    for name, impls in workloads().items():
-        fns = {k: v for k, v in impls.items() if not k.startswith("_")}
+    thread hand-offs, not work."""
+    rng = np.random.default_rng(0)
+    pairs = workloads(rng, quick=quick)
+    for name, impls in pairs.items():
+        fns = {"fused": impls["fused"], "composed": impls["composed"]}
         if have("torch"):
             import torch.nn.functional as F
             fns["PyTorch"] = impls["_torch"](F)
         big = name.startswith("attention N=") and int(name.split("=")[1]) >= 1024
-        medians = interleaved(fns, repeat or (5 if big else 20), warmup=1)
-        speed = medians["composed"] / medians["fused"]
-        if name.startswith("attention"):
-            wins[int(name.split("=")[1])] = speed > 1
-        notes = {k: "fwd + bwd" for k in fns}
-        notes["fused"] = f"fwd + bwd; composed/fused = {speed:.2f}×"
-        rows += rows_with_ratios(f"fusion {name}", medians, "composed", "ms", 1e3, notes)
-        peaks = {k: peak_mib(fns[k]) for k in ("composed", "fused")}
-        rows += rows_with_ratios(f"fusion {name}", peaks, "composed", "MiB", 1.0,
-                                 {"fused": "peak memory (target < 1× composed)",
-                                  "composed": "peak memory"})
-    losing = [n for n, won in wins.items() if not won]
-    later = [n for n in wins if not losing or n > max(losing)]
-    crossover = float(min(later)) if later else float("nan")
-    rows.append(Row("fusion attention", "crossover", crossover, "N",
-                    note="smallest N from which on fused attention beats composed in time" +
-                    (" (every N measured)" if not losing else "")))
-    return rows
+        case = Case("fusion", name, fns, "fused", floor="composed",
+                    reference="PyTorch" if have("torch") else None,
+                    goals={} if name.startswith("attention") else {"floor": 1.0},
+                    notes={"fused": "one node, closed-form VJP", "composed": "primitives"},
+                    max_rounds=5 if big else None)
+        peaks = {k: peak_traced_mib(fns[k]) for k in ("fused", "composed")}
+        case.extra = memory_rows(case, peaks, "composed", "peak memory (target < 1× composed)")
+        yield case
