@@ -1,9 +1,18 @@
-"""Doctest namespace: every docstring example may use ``al`` and ``np`` (and ``Tensor``)."""
+"""Doctests: every docstring example may use ``al`` and ``np`` (and ``Tensor``); modules whose
+examples need an optional package (PyTorch, ONNX) are skipped when it is not installed."""
+
+import importlib.util
 
 import numpy as np
 import pytest
 
 import autograd_lite as al
+
+collect_ignore_glob = [
+    path for path, needs in (("autograd_lite/onnx/*", "onnxruntime"),
+                             ("autograd_lite/interop.py", "torch"))
+    if importlib.util.find_spec(needs) is None
+]
 
 
 @pytest.fixture(autouse=True)

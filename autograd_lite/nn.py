@@ -26,7 +26,7 @@ from .tensor import Tensor, as_tensor
 
 __all__ = [
     "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
-    "save", "load",
+    "save", "load", "LayerNorm",
 ]
 
 
@@ -427,6 +427,7 @@ from . import containers, init, layers  # noqa: E402  (containers, layers, nn.in
 from .containers import *  # noqa: E402, F403
 from .containers import IncompatibleKeys, _refuse_plain  # noqa: E402  (used by Module)
 from .layers import *  # noqa: E402, F403
+from .normalization import LayerNorm  # noqa: E402  (defined on Module; re-exported here)
 
 __all__ += [*containers.__all__, *layers.__all__, "init"]
 

@@ -89,7 +89,7 @@ class Optimizer:
         >>> model = al.nn.MLP([2, 3], rng=0)
         >>> opt = Adam(model.parameters())
         >>> sorted(opt.state_dict())
-        ['hyper.betas', 'hyper.eps', 'hyper.lr', 'hyper.weight_decay']
+        ['hyper.amsgrad', 'hyper.betas', 'hyper.eps', 'hyper.lr', 'hyper.weight_decay']
         >>> al.nn.save(opt, "optimizer.npz")              # doctest: +SKIP
         >>> al.nn.load("optimizer.npz", opt)              # doctest: +SKIP
         """
@@ -151,8 +151,11 @@ class SGD(Optimizer):
 
     Example
     -------
-    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> w = al.Tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward(); opt.step(); opt.zero_grad()
+    >>> w
+    Tensor([0.8, 1.6], dtype=float64, requires_grad=True)
     """
 
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, momentum: float = 0.0,
@@ -191,7 +194,11 @@ class Adam(Optimizer):
 
     Example
     -------
-    >>> opt = Adam(model.parameters(), lr=1e-3)
+    >>> w = al.Tensor([1.0, -1.0], requires_grad=True)
+    >>> opt = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> w                                          # each moves by lr on its first step
+    Tensor([ 0.9, -0.9], dtype=float64, requires_grad=True)
     """
 
     decoupled = False
@@ -241,7 +248,11 @@ class AdamW(Adam):
 
     Example
     -------
-    >>> opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    >>> w = al.Tensor([1.0], requires_grad=True)
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * 0.0).sum().backward(); opt.step()    # a zero gradient: only the decay acts
+    >>> w
+    Tensor([0.95], dtype=float64, requires_grad=True)
     """
 
     decoupled = True

@@ -28,7 +28,7 @@ from .common import (
 )
 
 WORKLOADS = ["softmax_ce", "mlp_step", "op_overhead", "chain_1e6", "hessian", "train_epoch",
-             "scalar_mlp", "conv_step", "einsum", "cnn_epoch"]
+             "scalar_mlp", "fusion", "conv_step", "einsum", "cnn_epoch"]
 
 
 def run(names: Sequence[str], cfg: Config, progress: bool = False

@@ -89,13 +89,14 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional", "interop_numpy", "composites"},
+    {"api", "creation", "functional", "fused", "interop_numpy", "composites"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
      "containers", "layers", "init", "optimizers", "schedulers", "conv_layers",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
-     "preflight"},  # (checks before work: options, memory, output paths; stdlib only)
+     "preflight",  # (checks before work: options, memory, output paths; stdlib only)
+     "normalization"},
     {"train", "examples"},
-    {"viz", "notation", "notation_index", "compare", "onnx"},
+    {"viz", "notation", "notation_index", "compare", "onnx", "sweep"},
     {"cli", "__main__", "__init__"},
 ]
 

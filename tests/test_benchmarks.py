@@ -98,7 +98,7 @@ def _comparable(workload: str, out: object) -> list[np.ndarray]:
         loss, grads = out
         grads = grads if isinstance(grads, (list, tuple)) else [grads]
         return [np.asarray(loss, dtype=float)] + [np.asarray(g, dtype=float) for g in grads]
-    if isinstance(out, tuple):                   # (output, gradient, ...)
+    if isinstance(out, (tuple, list)):           # (output, gradient, ...)
         return [np.asarray(o, dtype=float) for o in out]
     return [np.asarray(out, dtype=float)]
 
