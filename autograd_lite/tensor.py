@@ -200,31 +200,18 @@ class Tensor(InPlace, Methods, Node):
         op = self._op
         parents = self._parents
         params = self._params
-        # Hot path (once per node per backward), tuned: a one-input node (tanh, sum, ...) with a
-        # plain VJP skips the loop below and its bookkeeping (measured in benchmarks/
-        # op_overhead); it does what the loop does for i = 0.
+        # Hot path (once per node per backward), tuned: a one-input node (tanh, sum, ...) skips
+        # the loop below, doing what it does for i = 0 (measured: benchmarks/op_overhead).
         if len(parents) == 1 and not op.variadic:
             p = parents[0]
             f = op.vjps[0]
             if f is None or not p.requires_grad:
                 return [None]
-            pd = p._data
-            if create_graph:
-                c = f(g, self, p, **params) if params else f(g, self, p)
-            else:
-                c = f(g, self._data, pd, **params) if params else f(g, self._data, pd)
-            if c is not None:
-                if c.shape != pd.shape:
-                    c = unbroadcast(c, pd.shape, f"{op.name} (input 0)")
-                if c.dtype is not pd.dtype and c.dtype != pd.dtype:
-                    c = c.astype(pd.dtype)
-            return [c]
-        if create_graph:
-            xs: Any = parents
-            out: Any = self
-        else:
-            xs = [p._data for p in parents]
-            out = self._data
+            a = (g, self, p) if create_graph else (g, self._data, p._data)
+            c = f(*a, **params) if params else f(*a)
+            return [None if c is None else _fit(c, p._data, op.name, 0)]
+        xs: Any = parents if create_graph else [p._data for p in parents]
+        out: Any = self if create_graph else self._data
         vjps = op.vjps
         variadic = op.variadic
         cots: list = [None] * len(parents)
@@ -243,11 +230,7 @@ class Tensor(InPlace, Methods, Node):
                 c = f(g, out, *xs, **params) if params else f(g, out, *xs)
             if c is None:
                 continue
-            pd = p._data
-            if c.shape != pd.shape:
-                c = unbroadcast(c, pd.shape, f"{op.name} (input {i})")
-            if c.dtype is not pd.dtype and c.dtype != pd.dtype:
-                c = c.astype(pd.dtype)
+            c = _fit(c, p._data, op.name, i)
             if c is g:
                 if passed:
                     c = c.copy() if not create_graph else c
@@ -435,26 +418,20 @@ class Tensor(InPlace, Methods, Node):
     def __pos__(self) -> Tensor:
         return self
 
-    def __lt__(self, other: Any) -> Tensor:
-        return Tensor(self._data < _raw(other))
-
-    def __le__(self, other: Any) -> Tensor:
-        return Tensor(self._data <= _raw(other))
-
-    def __gt__(self, other: Any) -> Tensor:
-        return Tensor(self._data > _raw(other))
-
-    def __ge__(self, other: Any) -> Tensor:
-        return Tensor(self._data >= _raw(other))
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self._data == _raw(other))
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor(self._data != _raw(other))
-
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
+
+
+def _comparison(fn: Any) -> Any:
+    def compare(self: Tensor, other: Any) -> Tensor:   # a boolean constant: no gradient
+        return Tensor(fn(self._data, _raw(other)))
+    compare.__name__ = f"__{fn.__name__}__"
+    return compare
+
+
+for _name, _fn in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                   ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
+    setattr(Tensor, f"__{_name}__", _comparison(_fn))   # (__hash__ stays Node's: set above)
 
 
 def _unpickle(data: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
@@ -517,6 +494,15 @@ def _anomaly_forward(op: ops.Op, t: Tensor, datas: list) -> None:
         what = "NaN" if np.isnan(out).any() else "an infinity"
         raise AnomalyError(f"detect_anomaly: {op.name} returned {what} from finite inputs "
                            f"({describe(datas)}) at {format_site(site)}")
+
+
+def _fit(c: Any, pd: np.ndarray, name: str, i: int) -> Any:
+    """A VJP's cotangent fitted to its input ``pd``: broadcast axes summed, ``pd``'s dtype."""
+    if c.shape != pd.shape:
+        c = unbroadcast(c, pd.shape, f"{name} (input {i})")
+    if c.dtype is not pd.dtype and c.dtype != pd.dtype:
+        c = c.astype(pd.dtype)
+    return c
 
 
 def _raw(x: Any) -> Any:
