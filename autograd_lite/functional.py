@@ -162,24 +162,22 @@ def _upstream(g: Any, shape: tuple, axis: int, reduction: str, inv_denom: float)
 
 def _along(index: np.ndarray, axis: int) -> tuple:
     """An index tuple picking ``index`` (class axis kept, length 1) along ``axis`` at every
-    position, as ``take_along_axis`` does (an ``arange`` grid per other axis)."""
-    key = (index.shape, axis)
-    grids = _GRIDS.get(key)
-    if grids is None:     # made once per shape (read-only, shared): small batches pay for them
+    position, as ``take_along_axis`` does (an ``arange`` grid per other axis, made once per
+    shape and shared read-only: small batches gain)."""
+    grids = _GRIDS.get((index.shape, axis))
+    if grids is None:   # (the grid along ``axis`` itself is made too, never used)
         nd = index.ndim
-        grids = tuple(None if i == axis else np.arange(n).reshape((1,) * i + (n,)
-                                                                  + (1,) * (nd - i - 1))
-                      for i, n in enumerate(index.shape))
+        grids = [np.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1))
+                 for i, n in enumerate(index.shape)]
         for a in grids:
-            if a is not None:
-                a.flags.writeable = False
-        if len(_GRIDS) >= 64:
+            a.flags.writeable = False
+        if len(_GRIDS) > 64:
             _GRIDS.clear()
-        _GRIDS[key] = grids
-    return tuple(index if a is None else a for a in grids)
+        _GRIDS[index.shape, axis] = grids
+    return tuple(index if i == axis else a for i, a in enumerate(grids))
 
 
-_GRIDS: dict = {}   # (index shape, axis) -> the arange grids of _along
+_GRIDS: dict = {}
 
 
 def _dense(y: _Target, shape: tuple, dtype: np.dtype) -> Any:
@@ -212,25 +210,22 @@ class _Saved(_Softmax):
     def __new__(cls, exp: np.ndarray, sumexp: np.ndarray, target: _Target) -> _Saved:
         self = super().__new__(cls, exp, sumexp)
         self.target = target
-        self.spent = False   # a first backward turned ``exp`` into its gradient (see _spend)
+        self.spent = False   # a first backward turned ``exp`` into its gradient
         return self
+
+    def spend(self, z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """``exp`` and ``sumexp`` for the VJP to overwrite with the gradient: the saved buffer
+        the first time (no fresh logits-sized array), recomputed on any later backward through
+        the node (the graph stays differentiable again: as correct, one pass slower)."""
+        with _SPEND:         # two threads backpropagating one graph: one gets the buffer
+            first, self.spent = not self.spent, True
+        if first:
+            return self.exp, self.sumexp
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        return e, e.sum(axis=axis, keepdims=True)
 
 
 _SPEND = threading.Lock()
-
-
-def _spend(saved: _Saved, z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The unnormalised softmax for the VJP to overwrite with the gradient: the saved ``exp``
-    buffer itself the first time (no fresh logits-sized array, one pass fewer), a recomputed
-    one on any later backward through the same node (the graph can be backpropagated again, as
-    the design wants; that backward is as correct, and one ``exp`` pass slower)."""
-    with _SPEND:             # two threads backpropagating the same graph: one gets the buffer
-        first = not saved.spent
-        saved.spent = True
-    if first:
-        return saved.exp, saved.sumexp
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e, e.sum(axis=axis, keepdims=True)
 
 
 def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
@@ -280,16 +275,15 @@ _EXP_LIMIT: dict = {}
 
 def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,
                    **params: Any) -> Any:
-    """``(softmax(z)·τ − Y)·scale``, in place in the forward's ``exp`` buffer (see
-    :func:`_spend`); under ``create_graph`` (Tensor inputs) the same formula with the softmax
-    recomputed differentiably."""
+    """``(softmax(z)·τ − Y)·scale``, in place in the forward's ``exp`` buffer (``_Saved.spend``);
+    under ``create_graph`` (Tensor inputs) the same formula with the softmax recomputed."""
     if isinstance(z, Tensor):      # create_graph: Y as a Tensor when the target requires grad
         y = _target(target, z.shape, z.dtype, axis=axis, **params)
         s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
         return (softmax(z, axis=axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
     y = saved.target               # processed once, by the forward
     s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
-    dz, sumexp = _spend(saved, z, axis)
+    dz, sumexp = saved.spend(z, axis)
     dz *= s * y.tau / sumexp                                  # softmax(z)·τ·scale, in place
     if y.dense is not None:
         dz -= s * y.dense
