@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .inplace import touch
-from .nn import Module
+from .module import Module
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]

@@ -91,7 +91,7 @@ LAYERS = [
     {"tensor", "scalar"},
     {"api", "creation", "functional", "fused", "interop_numpy", "composites"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
-     "containers", "layers", "init", "optimizers", "schedulers", "conv_layers",
+     "containers", "layers", "init", "optimizers", "schedulers", "conv_layers", "module",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
      "preflight",  # (checks before work: options, memory, output paths; stdlib only)
      "normalization"},
