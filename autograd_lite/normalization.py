@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .fused import layer_norm
-from .nn import Module, Parameter
+from .module import Module, Parameter
 from .tensor import Tensor
 
 __all__ = ["LayerNorm"]
