@@ -48,6 +48,27 @@ def test_every_op_exports_or_says_why_not():
 EXPORTED_CASES = [c for c in spec.cases() if c[0] in al_onnx.EMITTERS]
 
 
+def _tol(model: onnx.ModelProto, dtype) -> type:
+    """The tolerance's dtype: float32's when a float64 model casts to float32 around an op
+    whose ONNX Runtime CPU kernel has no float64 (``al_onnx.VIA_FLOAT32``)."""
+    to_f32 = any(n.op_type == "Cast" and n.attribute[0].i == onnx.TensorProto.FLOAT
+                 for n in model.graph.node)
+    return np.float32 if dtype == np.float64 and to_f32 else dtype
+
+
+def _export_or_skip(*args, **kw) -> onnx.ModelProto:
+    """Export, skipping (only) when the graph holds an op listed in NOT_EXPORTABLE (det's
+    gradient needs inv, ...)."""
+    try:
+        return al_onnx.export(*args, **kw)
+    except ValueError as e:
+        refused = [n for n in al_onnx.NOT_EXPORTABLE if f"cannot export {n} (" in str(e)
+                   or f"; {n} (" in str(e)]
+        if not refused:
+            raise
+        pytest.skip(f"the graph needs {refused}, not exportable")
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name,k,shapes,params", EXPORTED_CASES,
                          ids=[f"{c[0]}-{c[1]}" for c in EXPORTED_CASES])
@@ -62,7 +83,7 @@ def test_forward_matches_onnx_runtime(name, k, shapes, params, dtype, rng):
     want = f(*[al.Tensor(x) for x in xs])
     (got,) = run(model, *xs)
     assert got.dtype == want.dtype
-    close(got, want.data, dtype)
+    close(got, want.data, _tol(model, dtype))
 
 
 @pytest.mark.parametrize("name,k,shapes,params", EXPORTED_CASES,
@@ -74,13 +95,14 @@ def test_gradients_match_backward(name, k, shapes, params, rng):
     out = s.fn(*xs, **params)
     upstream = rng.normal(size=out.shape)
     f = lambda *ts: (s.fn(*ts, **params) * upstream).sum()
-    model = al_onnx.export(f, xs, gradients_of=xs, check_trace=False)
+    model = _export_or_skip(f, xs, gradients_of=xs, check_trace=False)
     loss, *grads = run(model, *[x.data for x in xs])
     L = f(*xs)
     L.backward()
-    close(loss, L.data, np.float64)
+    tol = _tol(model, np.float64)
+    close(loss, L.data, tol)
     for x, g in zip(xs, grads):
-        close(g, np.zeros(x.shape) if x.grad is None else x.grad.data, np.float64)
+        close(g, np.zeros(x.shape) if x.grad is None else x.grad.data, tol)
 
 
 # ---------------------------------------------------------------------------------------------

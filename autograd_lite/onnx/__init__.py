@@ -40,9 +40,14 @@ from ..interop import load_trained
 from ..tensor import Tensor
 from ._builder import Builder, elem_type
 from ._emitters import EMITTERS, NOT_EXPORTABLE
+from ._emitters_conv import CONV_EMITTERS
+from ._emitters_math import MATH_EMITTERS, VIA_FLOAT32
 
-__all__ = ["export", "export_checkpoint", "EMITTERS", "NOT_EXPORTABLE", "TraceWarning",
-           "DEFAULT_OPSET"]
+__all__ = ["export", "export_checkpoint", "EMITTERS", "NOT_EXPORTABLE", "VIA_FLOAT32",
+           "TraceWarning", "DEFAULT_OPSET"]
+
+EMITTERS.update(MATH_EMITTERS)    # one table: the core ops', the math/activation ops' and the
+EMITTERS.update(CONV_EMITTERS)    # scan/conv/pool/einsum ops' emitters
 
 DEFAULT_OPSET = 18          # ReduceMax/ReduceMin with axes as an input; ScatterElements add
 IR_VERSION = 10             # what onnxruntime >= 1.20 reads
