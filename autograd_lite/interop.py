@@ -15,6 +15,7 @@ array, ...) as a Tensor without copying; ``Tensor.__dlpack__`` goes the other wa
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -229,7 +230,7 @@ def _lookup(module: nn.Module, path: str) -> Tensor:
     return dict(module.named_parameters())[path]
 
 
-def load_trained(checkpoint: str | os.PathLike) -> nn.MLP:
+def load_trained(checkpoint: str | os.PathLike) -> nn.Module:
     """The model ``autograd-lite train`` wrote (its ``--out`` directory, or the ``model.npz``
     next to its ``config.json``), in eval mode: the starting point of an export.
 
@@ -248,10 +249,17 @@ def load_trained(checkpoint: str | os.PathLike) -> nn.MLP:
     try:
         config = json.loads(config_path.read_text())
         sizes, dtype = [int(s) for s in config["sizes"]], np.dtype(config.get("dtype", "float32"))
+        kind = config.get("model", "mlp")
+        if kind not in ("mlp", "cnn"):
+            raise ValueError(f"unknown model {kind!r} (expected 'mlp' or 'cnn')")
     except (ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{os.fspath(config_path)!r} is not a training config (it needs "
                          f"'sizes' and 'dtype'): {e!r}") from None
-    model = nn.MLP(sizes, dtype=dtype, rng=0)
+    if kind == "cnn":     # sizes = [side², c1, c2, classes] (nn.DigitsCNN.sizes)
+        model: nn.Module = nn.DigitsCNN(tuple(sizes[1:3]), sizes[3], int(math.isqrt(sizes[0])),
+                                        dtype=dtype, rng=0)
+    else:
+        model = nn.MLP(sizes, dtype=dtype, rng=0)
     nn.load(weights, model)
     return model.eval()
 

@@ -355,3 +355,60 @@ def test_float16_mlp(fused):
     loss = lambda x, y: F.cross_entropy(model(x), y, fused=fused)
     m = al_onnx.export(loss, (x, y))
     np.testing.assert_allclose(run(m, x, y)[0], loss(x, y).data, rtol=2e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# A CNN: convolutions, pooling, flatten (ONNX Runtime's Conv has no float64 kernel: a float64
+# model computes its convolutions in float32, so it is checked to float32's tolerance)
+
+
+def _cnn(dtype, pool="max"):
+    Pool = nn.MaxPool2d if pool == "max" else nn.AvgPool2d
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1, dtype=dtype, rng=0), nn.ReLU(), Pool(2),
+        nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2, dtype=dtype, rng=1), nn.Tanh(),
+        nn.Flatten(), nn.Linear(6 * 2 * 2, 3, dtype=dtype, rng=2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_cnn_forward_and_gradients(pool, dtype, rng):
+    model = _cnn(dtype, pool)
+    x = rng.normal(size=(5, 2, 8, 8)).astype(dtype)
+    y = rng.integers(0, 3, 5)
+    m = al_onnx.export(model, x, input_names=["x"], output_names=["logits"],
+                       dynamic_axes={"x": [0], "logits": [0]})
+    kinds = {n.op_type for n in m.graph.node}
+    assert {"Conv", "MaxPool" if pool == "max" else "AveragePool"} <= kinds
+    tol = np.float32 if dtype == np.float64 else dtype
+    for n in (5, 2):
+        xb = rng.normal(size=(n, 2, 8, 8)).astype(dtype)
+        close(run(m, xb)[0], model(xb).data, tol)
+    loss = lambda x, y: F.cross_entropy(model(x), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", al_onnx.TraceWarning)   # relu and max-pool masks
+        g = al_onnx.export(loss, (x, y), gradients_of=model)
+    assert "ConvTranspose" in {n.op_type for n in g.graph.node}   # conv2d's input gradient
+    got = run(g, x, y)
+    L = loss(x, y)
+    model.zero_grad()
+    L.backward()
+    close(got[0], L.data, tol)
+    for gr, p in zip(got[1:], model.parameters()):
+        close(gr, p.grad.data, tol)
+
+
+def test_digits_cnn_checkpoint(tmp_path):
+    """``autograd-lite train --model cnn`` then ``export``: the batch axis stays dynamic."""
+    from autograd_lite import train
+    train.run(train.Config(data="digits", model="cnn", epochs=1, max_steps=2), tmp_path,
+              progress=False, log=lambda *_: None)
+    out = al_onnx.export_checkpoint(tmp_path, tmp_path / "cnn.onnx")
+    m = onnx.load(out)
+    assert "Conv" in {n.op_type for n in m.graph.node}
+    model = nn.DigitsCNN(rng=0)
+    nn.load(tmp_path / "model.npz", model)
+    model.eval()
+    for n in (1, 7):
+        xb = np.random.default_rng(n).normal(size=(n, 64)).astype(np.float32)
+        close(run(m, xb)[0], model(xb).data, np.float32)
