@@ -86,6 +86,27 @@ def test_forward_matches_onnx_runtime(name, k, shapes, params, dtype, rng):
     close(got, want.data, _tol(model, dtype))
 
 
+FIRST_CASES = [c for c in EXPORTED_CASES if c[1] == 0]
+
+
+@pytest.mark.parametrize("name,k,shapes,params", FIRST_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in FIRST_CASES])
+def test_float16_forward(name, k, shapes, params, rng):
+    """Every exported op runs in ONNX Runtime on float16 too (patterns computed in float16,
+    scatters accumulated in float32), to float16's precision."""
+    s = spec.SPECS[name]
+    xs = [x.astype(np.float16) for x in spec.make_inputs(s, shapes, rng)]
+    params = {k: (v.astype(np.float16) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                  else v) for k, v in params.items()}
+    f = lambda *ts: s.fn(*ts, **params)
+    model = al_onnx.export(f, xs, check_trace=False)
+    want = f(*[al.Tensor(x) for x in xs]).data
+    (got,) = run(model, *xs)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=1e-2,
+                               atol=1e-2)
+
+
 @pytest.mark.parametrize("name,k,shapes,params", EXPORTED_CASES,
                          ids=[f"{c[0]}-{c[1]}" for c in EXPORTED_CASES])
 def test_gradients_match_backward(name, k, shapes, params, rng):
@@ -412,3 +433,30 @@ def test_digits_cnn_checkpoint(tmp_path):
     for n in (1, 7):
         xb = np.random.default_rng(n).normal(size=(n, 64)).astype(np.float32)
         close(run(m, xb)[0], model(xb).data, np.float32)
+
+
+def test_not_exportable_ops_say_why(rng):
+    a = rng.normal(size=(3, 3)) + 3 * np.eye(3)
+    with pytest.raises(ValueError, match=r"cannot export inv \(ONNX's standard opset has no "
+                                         r"matrix inverse"):
+        al_onnx.export(lambda a: al.inv(a), a)
+    assert set(al_onnx.NOT_EXPORTABLE) == {"inv", "solve", "cholesky"}
+    m = al_onnx.export(lambda a: al.det(a), a)             # det exports; its gradient needs inv
+    close(run(m, a)[0], np.linalg.det(a), np.float32)
+    x = al.Tensor(a, requires_grad=True)
+    with pytest.raises(ValueError, match=r"cannot export inv"):
+        al_onnx.export(lambda a: al.det(a), x, gradients_of=[x])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float64_casts_only_around_float_only_kernels(dtype, rng):
+    """A float64 graph casts to float32 only around ops in VIA_FLOAT32 (Conv here), never
+    around ops ONNX Runtime has in float64 (log1p's Log, cumprod's Mul)."""
+    x = rng.normal(size=(1, 2, 5, 5)).astype(dtype)
+    w = rng.normal(size=(3, 2, 3, 3)).astype(dtype)
+    f = lambda x: al.cumprod(al.log1p(al.square(al.conv2d(x, w))), axis=-1)
+    m = al_onnx.export(f, x)
+    casts = [n for n in m.graph.node if n.op_type == "Cast"]
+    assert len(casts) == (3 if dtype == np.float64 else 0)   # x and w in, the result out
+    assert "conv2d" in al_onnx.VIA_FLOAT32 and "tan" not in al_onnx.VIA_FLOAT32
+    close(run(m, x)[0], f(x).data, np.float32)

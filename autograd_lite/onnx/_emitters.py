@@ -197,18 +197,29 @@ def _zeros(b: Builder, shape: tuple, dtype: Any) -> str:
     return b.node("ConstantOfShape", [b.ints(shape)], value=value)
 
 
+def scatter_added(b: Builder, shape: tuple, index: str, updates: str, dtype: Any,
+                  axis: int) -> str:
+    """Zeros of ``shape`` with ``updates`` added at ``index`` along ``axis``
+    (``ScatterElements``, reduction add; float16 accumulates in float32, which ONNX Runtime's
+    CPU kernel needs)."""
+    work = np.dtype(np.float32 if np.dtype(dtype) == np.float16 else dtype)
+    if work != dtype:
+        updates = b.node("Cast", [updates], to=elem_type(work))
+    out = b.node("ScatterElements", [_zeros(b, shape, work), index, updates], axis=axis,
+                 reduction="add")
+    return out if work == dtype else b.node("Cast", [out], to=elem_type(dtype))
+
+
 def _scatter_add(b: Builder, t: Any) -> str:
     (g,) = t._parents
     index, shape = t._params["index"], tuple(t._params["shape"])
     a = _along(index, shape)
     if a is not None:
-        return b.node("ScatterElements", [_zeros(b, shape, t.dtype), _index_input(b, index[a]),
-                                          b.name(g)], axis=a, reduction="add")
+        return scatter_added(b, shape, _index_input(b, index[a]), b.name(g), t.dtype, a)
     pos = _flat_positions(shape, index)
     upd = b.node("Reshape", [b.node("Expand", [b.name(g), b.ints(pos.shape)]), b.ints([-1])])
-    flat = b.node("ScatterElements", [_zeros(b, (math.prod(shape),), t.dtype),
-                                      b.const(pos.reshape(-1), "positions"), upd],
-                  axis=0, reduction="add")
+    flat = scatter_added(b, (math.prod(shape),), b.const(pos.reshape(-1), "positions"), upd,
+                         t.dtype, 0)
     return b.node("Reshape", [flat, b.ints(shape)])
 
 

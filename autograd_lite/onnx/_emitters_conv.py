@@ -18,7 +18,7 @@ import numpy as np
 
 from ..ops import normalize_axes
 from ._builder import Builder
-from ._emitters import Emitter, _index_input, _zeros
+from ._emitters import Emitter, _index_input, scatter_added
 from ._emitters_math import VIA_FLOAT32, float_only
 
 
@@ -99,8 +99,7 @@ def _scatter_along(b: Builder, t: Any) -> str:
     idx, axis = t._params["indices"], t._params["axis"]
     if idx.shape != g.shape:
         idx = np.broadcast_to(idx, g.shape).copy()
-    return b.node("ScatterElements", [_zeros(b, t.shape, t.dtype), _index_input(b, idx),
-                                      b.typed(g, t.dtype)], axis=axis, reduction="add")
+    return scatter_added(b, t.shape, _index_input(b, idx), b.typed(g, t.dtype), t.dtype, axis)
 
 
 def _det(b: Builder, t: Any) -> str:
@@ -253,10 +252,9 @@ def _pool_scatter(b: Builder, t: Any) -> str:
     """The gradient added at the forward's (frozen) positions of each window's maximum."""
     (g,) = t._parents
     index, shape = t._params["index"], tuple(t._params["shape"])
-    flat = b.node("ScatterElements", [
-        _zeros(b, (math.prod(shape),), t.dtype), b.const(index.reshape(-1).astype(np.int64),
-                                                         "positions"),
-        b.node("Reshape", [b.typed(g, t.dtype), b.ints([-1])])], axis=0, reduction="add")
+    flat = scatter_added(b, (math.prod(shape),), b.const(index.reshape(-1).astype(np.int64),
+                                                        "positions"),
+                         b.node("Reshape", [b.typed(g, t.dtype), b.ints([-1])]), t.dtype, 0)
     return b.node("Reshape", [flat, b.ints(shape)])
 
 
