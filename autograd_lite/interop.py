@@ -5,8 +5,9 @@
 Weights: :func:`to_torch` builds the equivalent ``torch.nn`` module with the same weights and
 :func:`load_torch_state_dict` reads a PyTorch state dict back. ``Linear`` stores its weight as
 ``(in, out)`` here and ``(out, in)`` in PyTorch: the transpose happens here, once, in both
-directions (and for the optimizer's moments). Each supported module type has one entry in
-:data:`TORCH_MODULES`.
+directions (and for the optimizer's moments). Batch-norm running statistics travel as
+PyTorch's buffers (``running_mean``, ``running_var``, ``num_batches_tracked``). Each supported
+module type has one entry in :data:`TORCH_MODULES`.
 
 Arrays: :func:`from_dlpack` wraps any DLPack producer (a PyTorch or JAX CPU tensor, a NumPy
 array, ...) as a Tensor without copying; ``Tensor.__dlpack__`` goes the other way.
