@@ -140,6 +140,9 @@ TORCH_MODULES: dict[type, tuple[Callable, Callable]] = {
                            _NONE),
     nn.BatchNorm1d: (_batch_norm("BatchNorm1d"), _batch_norm_items),
     nn.BatchNorm2d: (_batch_norm("BatchNorm2d"), _batch_norm_items),
+    nn.Bilinear: (lambda m, torch, build: torch.nn.Bilinear(
+        m.in1_features, m.in2_features, m.out_features, bias=m.bias is not None,
+        dtype=_dt(torch, m)), _WEIGHT_BIAS),
     nn.Embedding: (lambda m, torch, build: torch.nn.Embedding(
         m.num_embeddings, m.embedding_dim, padding_idx=m.padding_idx, dtype=_dt(torch, m)),
         lambda m: [("weight", "weight", False)]),

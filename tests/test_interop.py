@@ -307,6 +307,10 @@ def test_embedding_and_containers(rng):
     z = rng.normal(size=(2, 1, 5)).astype(np.float32)
     _close(_out(th["b"], z), heads["b"](z).data)
     layers.load_torch_state_dict(tl.state_dict())
+    bil = nn.Bilinear(3, 4, 2, rng=5)
+    a, b = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 4)).astype(np.float32)
+    _close(bil.to_torch()(torch.from_numpy(a), torch.from_numpy(b)).detach().numpy(),
+           bil(a, b).data)
     with pytest.raises(TypeError, match="asymmetric padding"):
         nn.Conv2d(1, 1, 3, padding=((1, 0), (0, 1))).to_torch()
 
