@@ -92,10 +92,13 @@ def _atanh(b: Builder, t: Any, x: str) -> str:
 
 
 def _arctan2(b: Builder, t: Any) -> str:
-    """``atan(y/x)`` plus ±π where ``x < 0`` (the sign of ``y``; ``y = 0`` takes +π)."""
+    """``atan(y/x)`` plus ±π where ``x < 0`` (the sign of ``y``; ``y = 0`` takes +π), and 0 at
+    ``(0, 0)`` (as NumPy)."""
     y, x = _x(b, t, 0), _x(b, t, 1)
-    a = float_only(b, "Atan", [b.node("Div", [y, x])], t.dtype)
     zero = _c(b, t, 0)
+    origin = b.node("And", [b.node("Equal", [x, zero]), b.node("Equal", [y, zero])])
+    q = b.node("Where", [origin, zero, b.node("Div", [y, x])])
+    a = float_only(b, "Atan", [q], t.dtype)
     turn = b.node("Where", [b.node("Less", [y, zero]), _c(b, t, -math.pi), _c(b, t, math.pi)])
     return b.node("Add", [a, b.node("Where", [b.node("Less", [x, zero]), turn, zero])])
 
@@ -128,8 +131,14 @@ def _remainder(b: Builder, t: Any) -> str:
 
 
 def _hypot(b: Builder, t: Any) -> str:
+    """``m·√((x/m)² + (y/m)²)`` with ``m = max(|x|, |y|)`` (1 where both are 0): no overflow
+    for large arguments, as NumPy."""
     x, y = _x(b, t, 0), _x(b, t, 1)
-    return b.node("Sqrt", [b.node("Add", [b.node("Mul", [x, x]), b.node("Mul", [y, y])])])
+    m = b.node("Max", [b.node("Abs", [x]), b.node("Abs", [y])])
+    s = b.node("Where", [b.node("Equal", [m, _c(b, t, 0)]), _c(b, t, 1), m])
+    u, v = b.node("Div", [x, s]), b.node("Div", [y, s])
+    return b.node("Mul", [s, b.node("Sqrt", [b.node("Add", [b.node("Mul", [u, u]),
+                                                          b.node("Mul", [v, v])])])])
 
 
 def _gelu(b: Builder, t: Any, x: str) -> str:
