@@ -3,10 +3,12 @@ einsum (``ops/scan.py``, ``reduce.py``, ``indexing.py``, ``linalg.py``, ``conv.p
 ``pool.py``, ``einsum.py``), including the internal ops their VJPs record
 (``conv2d_weight``, ``pool_scatter``, ``scatter_along``), so gradient graphs export too.
 
-``Conv``, ``ConvTranspose``, ``AveragePool``, ``Col2Im`` and ``Det`` have no float64 kernel in
-ONNX Runtime's CPU provider: float64 values are cast to float32 around them
-(``float_only``). Scans without an ONNX op (``cumprod``, ``logcumsumexp``) are a log₂(n)-step
-doubling scan (Hillis–Steele): exact with zeros and in float64.
+``Conv``, ``ConvTranspose`` and ``AveragePool`` have no float64 kernel in ONNX Runtime's CPU
+provider: a float64 graph computes them exactly as an ``Einsum`` (or ``ReduceSum``) of the
+input's strided windows (one ``Slice`` per kernel offset), float32/float16 graphs use the ONNX
+ops. ``Col2Im`` and ``Det`` have no such pattern: float64 values are cast to float32 around
+them (``float_only``). Scans without an ONNX op (``cumprod``, ``logcumsumexp``) are a
+⌈log₂ n⌉-step doubling scan (Hillis–Steele): exact with zeros and in float64.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import normalize_axes
-from ._builder import Builder
+from ._builder import INT64_MIN, Builder
 from ._emitters import Emitter, _index_input, scatter_added
 from ._emitters_math import VIA_FLOAT32, float_only
 
@@ -120,15 +122,75 @@ def _crop(b: Builder, x: str, shape: tuple, pads: tuple) -> tuple[str, list[int]
     return x, [max(t, 0), max(left, 0), max(bo, 0), max(r, 0)]
 
 
-def _conv(b: Builder, x: str, shape: tuple, w: str, dtype: Any, p: dict) -> str:
-    x, pads = _crop(b, x, shape, p["pads"])
-    return float_only(b, "Conv", [x, w], dtype, strides=list(p["stride"]), pads=pads,
+def _windows(b: Builder, x: str, shape: tuple, ksize: tuple, dilation: tuple, stride: tuple,
+             pads: tuple) -> tuple[str, int, int]:
+    """``(N, C, kH·kW, H', W')``: zero padding (negative pads crop), then one strided Slice
+    per kernel offset, stacked; and ``H'``, ``W'``."""
+    (kh, kw), (dh, dw), (sh, sw) = ksize, dilation, stride
+    x, (top, left, bot, r) = _crop(b, x, shape, pads)
+    H = shape[2] - max(-pads[0], 0) - max(-pads[1], 0)
+    W = shape[3] - max(-pads[2], 0) - max(-pads[3], 0)
+    Ho = (H + top + bot - dh * (kh - 1) - 1) // sh + 1
+    Wo = (W + left + r - dw * (kw - 1) - 1) // sw + 1
+    if top or left or bot or r:
+        x = b.node("Pad", [x, b.ints([0, 0, top, left, 0, 0, bot, r])])
+    two, steps = b.ints([2]), b.ints([sh, sw])
+    parts = [b.node("Unsqueeze", [b.node("Slice", [
+        x, b.ints([i * dh, j * dw]), b.ints([i * dh + (Ho - 1) * sh + 1,
+                                             j * dw + (Wo - 1) * sw + 1]),
+        b.ints([2, 3]), steps]), two]) for i in range(kh) for j in range(kw)]
+    return (parts[0] if len(parts) == 1 else b.node("Concat", parts, axis=2)), Ho, Wo
+
+
+def _conv(b: Builder, x: str, shape: tuple, w: str, wshape: tuple, dtype: Any, p: dict) -> str:
+    """ONNX ``Conv``; in float64 (no ONNX Runtime kernel) the same as an ``Einsum`` of the
+    input's windows with the weight, so the graph stays float64."""
+    if np.dtype(dtype) != np.float64:
+        x, pads = _crop(b, x, shape, p["pads"])
+        return b.node("Conv", [x, w], strides=list(p["stride"]), pads=pads,
                       dilations=list(p["dilation"]), group=p["groups"])
+    Co, cg, kh, kw = wshape
+    G = p["groups"]
+    win, Ho, Wo = _windows(b, x, shape, (kh, kw), p["dilation"], p["stride"], p["pads"])
+    win = b.node("Reshape", [win, b.ints([0, G, cg, kh * kw, Ho, Wo])])
+    w4 = b.node("Reshape", [w, b.ints([G, Co // G, cg, kh * kw])])
+    y = b.node("Einsum", [win, w4], equation="ngckhw,gock->ngohw")
+    return b.node("Reshape", [y, b.ints([0, Co, Ho, Wo])])
 
 
 def _conv2d(b: Builder, t: Any) -> str:
     x, w = t._parents
-    return _conv(b, b.typed(x, t.dtype), x.shape, b.typed(w, t.dtype), t.dtype, t._params)
+    return _conv(b, b.typed(x, t.dtype), x.shape, b.typed(w, t.dtype), w.shape, t.dtype,
+                 t._params)
+
+
+def _full_transposed(b: Builder, x: str, shape: tuple, w: str, wshape: tuple, dtype: Any,
+                     p: dict) -> str:
+    """The transposed convolution without pads: ``ConvTranspose``; in float64 a convolution
+    of the zero-upsampled input, padded by ``d·(k − 1)``, with the flipped kernel, channels
+    exchanged within each group (what ``ops/conv.py`` computes)."""
+    (sh, sw), (dh, dw), G = p["stride"], p["dilation"], p["groups"]
+    if np.dtype(dtype) != np.float64:
+        return b.node("ConvTranspose", [x, w], strides=[sh, sw], dilations=[dh, dw], group=G)
+    N, C, H, W = shape
+    Ci, og, kh, kw = wshape
+    cg = C // G
+    if sh > 1 or sw > 1:
+        u = b.node("Pad", [b.node("Unsqueeze", [x, b.ints([3, 5])]),
+                           b.ints([0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1])])
+        u = b.node("Reshape", [u, b.ints([0, C, H * sh, W * sw])])
+        x = b.node("Slice", [u, b.ints([0, 0]), b.ints([(H - 1) * sh + 1, (W - 1) * sw + 1]),
+                             b.ints([2, 3])])
+        H, W = (H - 1) * sh + 1, (W - 1) * sw + 1
+    wt = b.node("Reshape", [w, b.ints([G, cg, og, kh, kw])])
+    wt = b.node("Reshape", [b.node("Transpose", [wt], perm=[0, 2, 1, 3, 4]),
+                            b.ints([G * og, cg, kh, kw])])
+    wt = b.node("Slice", [wt, b.ints([-1, -1]), b.ints([INT64_MIN, INT64_MIN]), b.ints([2, 3]),
+                          b.ints([-1, -1])])
+    ph, pw = dh * (kh - 1), dw * (kw - 1)
+    return _conv(b, x, (N, C, H, W), wt, (G * og, cg, kh, kw), dtype,
+                 {"stride": (1, 1), "dilation": (dh, dw), "groups": G,
+                  "pads": (ph, ph, pw, pw)})
 
 
 def _conv_transpose2d(b: Builder, t: Any) -> str:
@@ -140,8 +202,8 @@ def _conv_transpose2d(b: Builder, t: Any) -> str:
     (sh, sw), (dh, dw), (top, _, left, _) = p["stride"], p["dilation"], p["pads"]
     kh, kw = w.shape[2:]
     H, W = x.shape[2:]
-    y = float_only(b, "ConvTranspose", [b.typed(x, t.dtype), b.typed(w, t.dtype)], t.dtype,
-                   strides=[sh, sw], dilations=[dh, dw], group=p["groups"])
+    y = _full_transposed(b, b.typed(x, t.dtype), x.shape, b.typed(w, t.dtype), w.shape,
+                         t.dtype, p)
     full = [(n - 1) * s + d * (k - 1) + 1 for n, s, d, k in ((H, sh, dh, kh), (W, sw, dw, kw))]
     starts, outs = [top, left], list(p["out_hw"])
     before = [max(-s, 0) for s in starts]
@@ -173,8 +235,9 @@ def _conv2d_weight(b: Builder, t: Any) -> str:
     gs = b.node("Reshape", [b.typed(g, t.dtype), b.ints([N, G, og, Ho, Wo])])
     gs = b.node("Reshape", [b.node("Transpose", [gs], perm=[1, 2, 0, 3, 4]),
                             b.ints([G * og, N, Ho, Wo])])
-    y = float_only(b, "Conv", [xs, gs], t.dtype, strides=list(p["dilation"]), pads=pads,
-                   dilations=list(p["stride"]), group=G)
+    y = _conv(b, xs, (cg, G * N, Hc, Wc), gs, (G * og, N, Ho, Wo), t.dtype,
+              {"stride": p["dilation"], "dilation": p["stride"], "groups": G,
+               "pads": (pads[0], pads[2], pads[1], pads[3])})
     y = b.node("Slice", [y, b.ints([0, 0]), b.ints([kh, kw]), b.ints([2, 3])])
     return b.node("Transpose", [y], perm=[1, 0, 2, 3])
 
@@ -186,29 +249,21 @@ def _conv1d(b: Builder, t: Any) -> str:
     x4 = b.node("Unsqueeze", [b.typed(x, t.dtype), two])
     w4 = b.node("Unsqueeze", [b.typed(w, t.dtype), two])
     shape = (x.shape[0], x.shape[1], 1, x.shape[2])
-    y = _conv(b, x4, shape, w4, t.dtype, {"stride": (1, p["stride"]),
-                                         "pads": (0, 0, *p["pads"]),
-                                         "dilation": (1, p["dilation"]), "groups": p["groups"]})
+    y = _conv(b, x4, shape, w4, (w.shape[0], w.shape[1], 1, w.shape[2]), t.dtype,
+              {"stride": (1, p["stride"]),
+               "pads": (0, 0, *p["pads"]), "dilation": (1, p["dilation"]),
+               "groups": p["groups"]})
     return b.node("Squeeze", [y, two])
 
 
 def _unfold(b: Builder, t: Any) -> str:
-    """Zero padding, then one strided Slice per kernel offset, stacked channel-major."""
+    """The windows (one strided Slice per kernel offset), stacked channel-major."""
     (x,) = t._parents
     p = t._params
-    (kh, kw), (dh, dw), (sh, sw), (top, bot, left, r) = (p["ksize"], p["dilation"],
-                                                         p["stride"], p["pads"])
-    N, C, H, W = x.shape
-    Ho = (H + top + bot - dh * (kh - 1) - 1) // sh + 1
-    Wo = (W + left + r - dw * (kw - 1) - 1) // sw + 1
-    xp = b.node("Pad", [b.typed(x, t.dtype), b.ints([0, 0, top, left, 0, 0, bot, r])])
-    two, steps = b.ints([2]), b.ints([sh, sw])
-    parts = [b.node("Unsqueeze", [b.node("Slice", [
-        xp, b.ints([i * dh, j * dw]), b.ints([i * dh + (Ho - 1) * sh + 1,
-                                              j * dw + (Wo - 1) * sw + 1]),
-        b.ints([2, 3]), steps]), two]) for i in range(kh) for j in range(kw)]
-    stacked = parts[0] if len(parts) == 1 else b.node("Concat", parts, axis=2)
-    return b.node("Reshape", [stacked, b.ints([0, C * kh * kw, Ho * Wo])])
+    kh, kw = p["ksize"]
+    win, Ho, Wo = _windows(b, b.typed(x, t.dtype), x.shape, p["ksize"], p["dilation"],
+                           p["stride"], p["pads"])
+    return b.node("Reshape", [win, b.ints([0, x.shape[1] * kh * kw, Ho * Wo])])
 
 
 def _fold(b: Builder, t: Any) -> str:
@@ -263,9 +318,15 @@ def _avg_pool2d(b: Builder, t: Any) -> str:
     ``kH·kW·scale``, PyTorch's divisor per output position."""
     (x,) = t._parents
     p = t._params
-    xin, pads = _crop(b, b.typed(x, t.dtype), x.shape, p["pads"])
-    avg = float_only(b, "AveragePool", [xin], t.dtype, kernel_shape=list(p["ksize"]),
-                     strides=list(p["stride"]), pads=pads, count_include_pad=1)
+    xin = b.typed(x, t.dtype)
+    if t.dtype == np.float64:    # no AveragePool kernel: the windows' sum
+        win, _, _ = _windows(b, xin, x.shape, p["ksize"], p["dilation"], p["stride"],
+                             p["pads"])
+        total = b.node("ReduceSum", [win, b.ints([2])], keepdims=0)
+        return b.node("Mul", [total, b.const(p["scale"].astype(t.dtype), "divisor")])
+    xin, pads = _crop(b, xin, x.shape, p["pads"])
+    avg = b.node("AveragePool", [xin], kernel_shape=list(p["ksize"]),
+                 strides=list(p["stride"]), pads=pads, count_include_pad=1)
     k = p["ksize"][0] * p["ksize"][1]
     return b.node("Mul", [avg, b.const((p["scale"] * k).astype(t.dtype), "divisor")])
 
@@ -292,6 +353,4 @@ CONV_EMITTERS: dict[str, Emitter] = {
 }
 """Emitters of the scan, indexing, linear-algebra, convolution, pooling and einsum ops."""
 
-VIA_FLOAT32.update({"det": "Det", "logabsdet": "Det", "conv2d": "Conv",
-                    "conv_transpose2d": "ConvTranspose", "conv2d_weight": "Conv",
-                    "conv1d": "Conv", "fold": "Col2Im", "avg_pool2d": "AveragePool"})
+VIA_FLOAT32.update({"det": "Det", "logabsdet": "Det", "fold": "Col2Im"})
