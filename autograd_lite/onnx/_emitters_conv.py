@@ -3,12 +3,13 @@ einsum (``ops/scan.py``, ``reduce.py``, ``indexing.py``, ``linalg.py``, ``conv.p
 ``pool.py``, ``einsum.py``), including the internal ops their VJPs record
 (``conv2d_weight``, ``pool_scatter``, ``scatter_along``), so gradient graphs export too.
 
-``Conv``, ``ConvTranspose`` and ``AveragePool`` have no float64 kernel in ONNX Runtime's CPU
-provider: a float64 graph computes them exactly as an ``Einsum`` (or ``ReduceSum``) of the
-input's strided windows (one ``Slice`` per kernel offset), float32/float16 graphs use the ONNX
-ops. ``Col2Im`` and ``Det`` have no such pattern: float64 values are cast to float32 around
-them (``float_only``). Scans without an ONNX op (``cumprod``, ``logcumsumexp``) are a
-⌈log₂ n⌉-step doubling scan (Hillis–Steele): exact with zeros and in float64.
+``Conv``, ``ConvTranspose``, ``AveragePool`` and ``Col2Im`` have no float64 kernel in ONNX
+Runtime's CPU provider: a float64 graph computes them exactly as an ``Einsum`` (or a sum) of
+the input's strided windows, one ``Slice`` per kernel offset (``fold``: the columns padded into
+place and summed); float32/float16 graphs use the ONNX ops. ``Det`` has no such pattern:
+float64 values are cast to float32 around it (``float_only``). Scans without an ONNX op
+(``cumprod``, ``logcumsumexp``) are a ⌈log₂ n⌉-step doubling scan (Hillis–Steele): exact with
+zeros and in float64.
 """
 
 from __future__ import annotations
@@ -164,6 +165,18 @@ def _conv2d(b: Builder, t: Any) -> str:
                  t._params)
 
 
+def _upsample(b: Builder, x: str, C: int, H: int, W: int, sh: int,
+              sw: int) -> tuple[str, int, int]:
+    """``x`` (N, C, H, W) with ``s − 1`` zeros between neighbours, and its new height, width."""
+    if sh == 1 and sw == 1:
+        return x, H, W
+    u = b.node("Pad", [b.node("Unsqueeze", [x, b.ints([3, 5])]),
+                       b.ints([0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1])])
+    u = b.node("Reshape", [u, b.ints([0, C, H * sh, W * sw])])
+    Hu, Wu = (H - 1) * sh + 1, (W - 1) * sw + 1
+    return b.node("Slice", [u, b.ints([0, 0]), b.ints([Hu, Wu]), b.ints([2, 3])]), Hu, Wu
+
+
 def _full_transposed(b: Builder, x: str, shape: tuple, w: str, wshape: tuple, dtype: Any,
                      p: dict) -> str:
     """The transposed convolution without pads: ``ConvTranspose``; in float64 a convolution
@@ -175,13 +188,7 @@ def _full_transposed(b: Builder, x: str, shape: tuple, w: str, wshape: tuple, dt
     N, C, H, W = shape
     Ci, og, kh, kw = wshape
     cg = C // G
-    if sh > 1 or sw > 1:
-        u = b.node("Pad", [b.node("Unsqueeze", [x, b.ints([3, 5])]),
-                           b.ints([0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1])])
-        u = b.node("Reshape", [u, b.ints([0, C, H * sh, W * sw])])
-        x = b.node("Slice", [u, b.ints([0, 0]), b.ints([(H - 1) * sh + 1, (W - 1) * sw + 1]),
-                             b.ints([2, 3])])
-        H, W = (H - 1) * sh + 1, (W - 1) * sw + 1
+    x, H, W = _upsample(b, x, C, H, W, sh, sw)
     wt = b.node("Reshape", [w, b.ints([G, cg, og, kh, kw])])
     wt = b.node("Reshape", [b.node("Transpose", [wt], perm=[0, 2, 1, 3, 4]),
                             b.ints([G * og, cg, kh, kw])])
@@ -267,9 +274,29 @@ def _unfold(b: Builder, t: Any) -> str:
 
 
 def _fold(b: Builder, t: Any) -> str:
+    """ONNX ``Col2Im``; in float64 (no ONNX Runtime kernel) each kernel offset's columns
+    spread out by the stride, padded into place and summed, then the padding cut."""
     (x,) = t._parents
     p = t._params
     top, bot, left, r = p["pads"]
+    if t.dtype == np.float64:
+        (H, W), (kh, kw), (dh, dw), (sh, sw) = p["out_hw"], p["ksize"], p["dilation"], p["stride"]
+        C = t.shape[1]
+        Hp, Wp = H + top + bot, W + left + r
+        Ho, Wo = (Hp - dh * (kh - 1) - 1) // sh + 1, (Wp - dw * (kw - 1) - 1) // sw + 1
+        cols = b.node("Reshape", [b.typed(x, t.dtype), b.ints([0, C, kh, kw, Ho, Wo])])
+        parts = []
+        for i in range(kh):
+            for j in range(kw):
+                c = b.node("Slice", [cols, b.ints([i, j]), b.ints([i + 1, j + 1]),
+                                     b.ints([2, 3])])
+                u, Hu, Wu = _upsample(b, b.node("Reshape", [c, b.ints([0, C, Ho, Wo])]), C,
+                                      Ho, Wo, sh, sw)
+                parts.append(b.node("Pad", [u, b.ints([0, 0, i * dh, j * dw, 0, 0,
+                                                       Hp - i * dh - Hu, Wp - j * dw - Wu])]))
+        full = parts[0] if len(parts) == 1 else b.node("Sum", parts)
+        return b.node("Slice", [full, b.ints([top, left]), b.ints([top + H, left + W]),
+                                b.ints([2, 3])])
     return float_only(b, "Col2Im", [b.typed(x, t.dtype)], t.dtype, b.ints(p["out_hw"]),
                       b.ints(p["ksize"]), dilations=list(p["dilation"]),
                       pads=[top, left, bot, r], strides=list(p["stride"]))
@@ -353,4 +380,4 @@ CONV_EMITTERS: dict[str, Emitter] = {
 }
 """Emitters of the scan, indexing, linear-algebra, convolution, pooling and einsum ops."""
 
-VIA_FLOAT32.update({"det": "Det", "logabsdet": "Det", "fold": "Col2Im"})
+VIA_FLOAT32.update({"det": "Det", "logabsdet": "Det"})

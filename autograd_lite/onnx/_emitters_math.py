@@ -3,7 +3,7 @@
 else a short fixed pattern of ops that do (so a float64 model stays float64).
 
 Where ONNX has the op but ONNX Runtime's CPU kernel is float32/float16 only (``Asin``, ``Acos``,
-``Atan``, ``Erf``; ``Det`` and ``Col2Im`` in ``_emitters_conv``) and no exact short pattern
+``Atan``, ``Erf``; ``Det`` in ``_emitters_conv``) and no exact short pattern
 exists, float64 values are cast to
 float32 around that one node (:func:`float_only`): the model runs, computing that op to float32
 precision; :data:`VIA_FLOAT32` lists those ops.
