@@ -2,9 +2,10 @@
 ``ops/activations.py``: one ONNX op where ONNX Runtime's CPU kernel serves every float dtype,
 else a short fixed pattern of ops that do (so a float64 model stays float64).
 
-Where ONNX has the op but ONNX Runtime's CPU kernel is float32/float16 only (``Asin``, ``Acos``,
-``Atan``, ``Erf``; ``Det`` in ``_emitters_conv``) and no exact short pattern
-exists, float64 values are cast to
+``Asin``, ``Acos`` and ``Atan`` have no float64 kernel in ONNX Runtime: float64 graphs compute
+``atan`` by range reduction and a short series (to a few ulp) and the others through it. Where
+ONNX has the op but ONNX Runtime's CPU kernel is float32/float16 only (``Erf``; ``Det`` in
+``_emitters_conv``) and no exact short pattern exists, float64 values are cast to
 float32 around that one node (:func:`float_only`): the model runs, computing that op to float32
 precision; :data:`VIA_FLOAT32` lists those ops.
 """
@@ -92,6 +93,45 @@ def _atanh(b: Builder, t: Any, x: str) -> str:
     return b.node("Mul", [b.node("Log", [q]), _c(b, t, 0.5)])
 
 
+def _atan(b: Builder, t: Any, x: str) -> str:
+    """ONNX ``Atan``; in float64 (no ONNX Runtime kernel): ``|x| > 1`` reflected to ``1/|x|``,
+    three argument halvings ``z/(1 + √(1 + z²))`` (to ``z < 0.1``), nine terms of the series
+    ``z − z³/3 + ...``, then ``·8``, ``π/2 −`` for the reflected, the sign put back."""
+    if np.dtype(t.dtype) != np.float64:
+        return b.node("Atan", [x])
+    a = b.node("Abs", [x])
+    big = b.node("Greater", [a, _c(b, t, 1)])
+    z = b.node("Where", [big, b.node("Reciprocal", [a]), a])
+    for _ in range(3):
+        root = b.node("Sqrt", [b.node("Add", [_c(b, t, 1), b.node("Mul", [z, z])])])
+        z = b.node("Div", [z, b.node("Add", [_c(b, t, 1), root])])
+    w = b.node("Mul", [z, z])
+    poly = _c(b, t, 1 / 17)
+    for k in range(7, -1, -1):      # Horner: 1 − w(1/3 − w(1/5 − ... w/17))
+        poly = b.node("Sub", [_c(b, t, 1 / (2 * k + 1)), b.node("Mul", [w, poly])])
+    r = b.node("Mul", [_c(b, t, 8), b.node("Mul", [z, poly])])
+    r = b.node("Where", [big, b.node("Sub", [_c(b, t, math.pi / 2), r]), r])
+    return b.node("Mul", [b.node("Sign", [x]), r])
+
+
+def _asin(b: Builder, t: Any, x: str) -> str:
+    """``atan(x / √((1 − x)(1 + x)))``."""
+    if t.dtype != np.float64:
+        return b.node("Asin", [x])
+    one = _c(b, t, 1)
+    root = b.node("Sqrt", [b.node("Mul", [b.node("Sub", [one, x]), b.node("Add", [one, x])])])
+    return _atan(b, t, b.node("Div", [x, root]))
+
+
+def _acos(b: Builder, t: Any, x: str) -> str:
+    """``2·atan(√((1 − x)/(1 + x)))``."""
+    if t.dtype != np.float64:
+        return b.node("Acos", [x])
+    one = _c(b, t, 1)
+    q = b.node("Sqrt", [b.node("Div", [b.node("Sub", [one, x]), b.node("Add", [one, x])])])
+    return b.node("Mul", [_c(b, t, 2), _atan(b, t, q)])
+
+
 def _arctan2(b: Builder, t: Any) -> str:
     """``atan(y/x)`` plus ±π where ``x < 0`` (the sign of ``y``; ``y = 0`` takes +π), and 0 at
     ``(0, 0)`` (as NumPy)."""
@@ -99,7 +139,7 @@ def _arctan2(b: Builder, t: Any) -> str:
     zero = _c(b, t, 0)
     origin = b.node("And", [b.node("Equal", [x, zero]), b.node("Equal", [y, zero])])
     q = b.node("Where", [origin, zero, b.node("Div", [y, x])])
-    a = float_only(b, "Atan", [q], t.dtype)
+    a = _atan(b, t, q)
     turn = b.node("Where", [b.node("Less", [y, zero]), _c(b, t, -math.pi), _c(b, t, math.pi)])
     return b.node("Add", [a, b.node("Where", [b.node("Less", [x, zero]), turn, zero])])
 
@@ -190,7 +230,9 @@ _SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
 MATH_EMITTERS: dict[str, Emitter] = {
     "tan": _pattern(lambda b, t, x: b.node("Div", [b.node("Sin", [x]), b.node("Cos", [x])]),
                     "sin x / cos x"),
-    "arcsin": _f32("Asin"), "arccos": _f32("Acos"), "arctan": _f32("Atan"),
+    "arcsin": _pattern(_asin, "Asin (float64: through atan)"),
+    "arccos": _pattern(_acos, "Acos (float64: through atan)"),
+    "arctan": _pattern(_atan, "Atan (float64: reduction and series)"),
     "arctan2": _arctan2,
     "sinh": _pattern(_sinh_cosh("Sub"), "(eˣ − e⁻ˣ)/2"),
     "cosh": _pattern(_sinh_cosh("Add"), "(eˣ + e⁻ˣ)/2"),
@@ -238,5 +280,4 @@ MATH_EMITTERS: dict[str, Emitter] = {
 }
 """Emitters of the math and activation ops."""
 
-VIA_FLOAT32.update({"arcsin": "Asin", "arccos": "Acos", "arctan": "Atan", "arctan2": "Atan",
-                    "erf": "Erf", "erfc": "Erf", "gelu": "Erf (approximate='none')"})
+VIA_FLOAT32.update({"erf": "Erf", "erfc": "Erf", "gelu": "Erf (approximate='none')"})
