@@ -45,13 +45,6 @@ def _x(b: Builder, t: Any, i: int = 0) -> str:
     return b.typed(t._parents[i], t.dtype)
 
 
-def _f32(op_type: str) -> Emitter:
-    def emit(b: Builder, t: Any) -> str:
-        return float_only(b, op_type, [_x(b, t)], t.dtype)
-    emit.__doc__ = f"ONNX {op_type} (float32 in ONNX Runtime)"
-    return emit
-
-
 def _pattern(fn: Any, doc: str) -> Emitter:
     """An emitter from ``fn(b, t, x) -> value``: a short fixed pattern on the input value."""
     def emit(b: Builder, t: Any) -> str:
