@@ -28,7 +28,7 @@ from .common import (
 )
 
 WORKLOADS = ["softmax_ce", "mlp_step", "op_overhead", "chain_1e6", "hessian", "train_epoch",
-             "scalar_mlp"]
+             "scalar_mlp", "fusion"]
 
 
 def run(names: Sequence[str], cfg: Config, progress: bool = False
