@@ -4,7 +4,10 @@
 :func:`export` calls ``f`` once on Tensors, walks the recorded graph and writes one ONNX node (or
 a short fixed pattern) per primitive: the op table's names map to emitters in
 :data:`EMITTERS`; ops that cannot be exported are listed with the reason in
-:data:`NOT_EXPORTABLE`. Parameters become named initializers; everything that depends on no
+:data:`NOT_EXPORTABLE` (only ``inv``, ``solve``, ``cholesky``); the few ops whose ONNX Runtime
+CPU kernel has no float64 and no exact pattern are computed in float32 inside a float64 graph
+(:data:`VIA_FLOAT32`).
+Parameters become named initializers; everything that depends on no
 input and no parameter is folded into constants. With ``gradients_of=``, the backward pass is
 recorded too (``create_graph=True`` makes it a graph of the same primitives) and the model
 outputs the loss *and* its gradients.
@@ -40,9 +43,14 @@ from ..interop import load_trained
 from ..tensor import Tensor
 from ._builder import Builder, elem_type
 from ._emitters import EMITTERS, NOT_EXPORTABLE
+from ._emitters_conv import CONV_EMITTERS
+from ._emitters_math import MATH_EMITTERS, VIA_FLOAT32
 
-__all__ = ["export", "export_checkpoint", "EMITTERS", "NOT_EXPORTABLE", "TraceWarning",
-           "DEFAULT_OPSET"]
+__all__ = ["export", "export_checkpoint", "EMITTERS", "NOT_EXPORTABLE", "VIA_FLOAT32",
+           "TraceWarning", "DEFAULT_OPSET"]
+
+EMITTERS.update(MATH_EMITTERS)    # one table: the core ops', the math/activation ops' and the
+EMITTERS.update(CONV_EMITTERS)    # scan/conv/pool/einsum ops' emitters
 
 DEFAULT_OPSET = 18          # ReduceMax/ReduceMin with axes as an input; ScatterElements add
 IR_VERSION = 10             # what onnxruntime >= 1.20 reads

@@ -197,18 +197,29 @@ def _zeros(b: Builder, shape: tuple, dtype: Any) -> str:
     return b.node("ConstantOfShape", [b.ints(shape)], value=value)
 
 
+def scatter_added(b: Builder, shape: tuple, index: str, updates: str, dtype: Any,
+                  axis: int) -> str:
+    """Zeros of ``shape`` with ``updates`` added at ``index`` along ``axis``
+    (``ScatterElements``, reduction add; float16 accumulates in float32, which ONNX Runtime's
+    CPU kernel needs)."""
+    work = np.dtype(np.float32 if np.dtype(dtype) == np.float16 else dtype)
+    if work != dtype:
+        updates = b.node("Cast", [updates], to=elem_type(work))
+    out = b.node("ScatterElements", [_zeros(b, shape, work), index, updates], axis=axis,
+                 reduction="add")
+    return out if work == dtype else b.node("Cast", [out], to=elem_type(dtype))
+
+
 def _scatter_add(b: Builder, t: Any) -> str:
     (g,) = t._parents
     index, shape = t._params["index"], tuple(t._params["shape"])
     a = _along(index, shape)
     if a is not None:
-        return b.node("ScatterElements", [_zeros(b, shape, t.dtype), _index_input(b, index[a]),
-                                          b.name(g)], axis=a, reduction="add")
+        return scatter_added(b, shape, _index_input(b, index[a]), b.name(g), t.dtype, a)
     pos = _flat_positions(shape, index)
     upd = b.node("Reshape", [b.node("Expand", [b.name(g), b.ints(pos.shape)]), b.ints([-1])])
-    flat = b.node("ScatterElements", [_zeros(b, (math.prod(shape),), t.dtype),
-                                      b.const(pos.reshape(-1), "positions"), upd],
-                  axis=0, reduction="add")
+    flat = scatter_added(b, (math.prod(shape),), b.const(pos.reshape(-1), "positions"), upd,
+                         t.dtype, 0)
     return b.node("Reshape", [flat, b.ints(shape)])
 
 
@@ -323,21 +334,16 @@ EMITTERS: dict[str, Emitter] = {
     "cross_entropy": _cross_entropy,
     "sin": _same("Sin"), "cos": _same("Cos"), "sign": _same("Sign"), "floor": _same("Floor"),
     "ceil": _same("Ceil"), "round": _same("Round"), "reciprocal": _same("Reciprocal"),
-    "softsign": _same("Softsign"),
 }
 """Op name → emitter. One entry per exportable primitive."""
 
-_LATER = ("not exported yet (an issue-16 op: ONNX Runtime's CPU kernel for the matching ONNX op "
-          "is float32-only, or the op needs a composed emitter)")
-NOT_EXPORTABLE: dict[str, str] = {name: _LATER for name in (
-    "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh", "arccosh",
-    "arctanh", "log1p", "expm1", "log2", "log10", "exp2", "square", "rsqrt", "erf", "erfc",
-    "trunc", "remainder", "fmod", "hypot", "gelu", "silu", "softplus", "mish", "logsigmoid",
-    "elu", "celu", "selu", "leaky_relu", "hardtanh", "relu6", "hardsigmoid", "hardswish",
-    "cumsum", "cumprod", "logcumsumexp", "prod", "vector_norm", "take_along_axis",
-    "scatter_along", "inv", "det", "logabsdet", "solve", "cholesky",
-    "conv2d", "conv_transpose2d", "conv2d_weight", "conv1d", "unfold", "fold", "einsum",
-    "max_pool2d", "pool_scatter", "avg_pool2d", "adaptive_avg_pool2d")}
+_NO_OP = ("ONNX's standard opset has no {} (ONNX Runtime's com.microsoft contrib domain is "
+          "not portable), and an unrolled pattern would grow with the matrix size")
+NOT_EXPORTABLE: dict[str, str] = {
+    "inv": _NO_OP.format("matrix inverse"),
+    "solve": _NO_OP.format("linear solve"),
+    "cholesky": _NO_OP.format("Cholesky factorisation"),
+}
 """Op name → why it cannot be exported (a meta-test checks every op is in one of the two)."""
 
 
