@@ -184,8 +184,10 @@ def _rule_log(x: Any) -> Any:
 
 
 def _pow_dx(g: Any, out: Any, x: Any, y: Any) -> Any:
-    """``g·y·x^(y−1)``; 0 where ``y = 0`` (PyTorch's convention: x⁰ is constant, also at 0)."""
-    if _value(y) == 0:
+    """``g·y·x^(y−1)``; 0 at ``x = y = 0`` (PyTorch's convention: x⁰ is constant, also at 0,
+    where the formula would give 0·inf). Masked only where ``x = 0``, so that elsewhere its own
+    derivative in ``y`` (``x^(y−1)`` at ``y = 0``) stays right."""
+    if _value(y) == 0 and _value(x) == 0:
         return g * 0.0
     return g * y * _rule_pow(x, y - 1)
 
@@ -219,7 +221,7 @@ mul = ScalarOp("mul", operator.mul,
                 lambda g, out, x, y: g * x),
                rules=("g · y", "g · x"))
 pow = ScalarOp("pow", math.pow, (_pow_dx, _pow_dy),  # noqa: A001 - the op's name
-               rules=("g · y · x^(y−1) (0 where y = 0)", "g · x^y · ln x (0 where x = 0, y ≥ 0)"))
+               rules=("g · y · x^(y−1) (0 where x = y = 0)", "g · x^y · ln x (0 where x = 0, y ≥ 0)"))
 neg = ScalarOp("neg", operator.neg, (lambda g, out, x: -g,), rules=("−g",))
 exp = ScalarOp("exp", math.exp, (lambda g, out, x: g * out,), rules=("g · exp(x)",))
 log = ScalarOp("log", math.log, (lambda g, out, x: g / x,), rules=("g / x",))
