@@ -203,8 +203,9 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_explain(args: argparse.Namespace) -> int:
-    from . import examples, viz
-    print(viz.explain(examples.build(args.example)))
+    from . import examples
+    from .notation import explain
+    print(explain(examples.build(args.example)))
     return 0
 
 

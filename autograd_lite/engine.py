@@ -4,22 +4,8 @@ This module owns grad mode (``no_grad``, ``enable_grad``, ``is_grad_enabled``), 
 is, the iterative topological sort and the single backward driver. ``Tensor`` and ``Scalar`` are
 both ``Node`` subclasses; they supply how to seed, run a node's VJP and store a gradient.
 
-A node's protocol (all attributes have class-level defaults, so a leaf sets only what it needs):
-
-``_parents``
-    tuple of input nodes, in argument order (empty for a leaf).
-``requires_grad``
-    whether gradients flow to/through this node.
-``_vjp(g, create_graph)``
-    the cotangents for each parent (``None`` where a parent needs none), already shaped like it.
-``_store_grad(g, create_graph)``
-    accumulate ``g`` into ``.grad``.
-``_seed(grad, create_graph)``
-    the initial cotangent of a root (``grad`` given by the user, or ``None``).
-``_wrap_grad(g)`` / ``_unwrap_grad(g)``
-    convert between the raw cotangent and what hooks see.
-``_is_finite(g)`` / ``_describe_inputs()``
-    for anomaly mode: whether a cotangent is all finite; the inputs' shapes and dtypes as text.
+What a node must provide is :class:`NodeProtocol`; :class:`Node` gives every attribute a
+class-level default, so a leaf sets only what it needs.
 """
 
 from __future__ import annotations
@@ -30,11 +16,12 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "AnomalyError",
     "Node",
+    "NodeProtocol",
     "backward",
     "cotangents",
     "detect_anomaly",
@@ -59,18 +46,26 @@ _mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """Whether new operations are recorded in the graph (in the current thread)."""
+    """Whether new operations are recorded in the graph (in the current thread).
+
+    Example
+    -------
+    >>> with al.no_grad():
+    ...     al.is_grad_enabled()
+    False
+    """
     return _mode.enabled
 
 
 @contextmanager
-def _set_grad_enabled(flag: bool) -> Iterator[None]:
-    prev = _mode.enabled
-    _mode.enabled = flag
+def _set_mode(attr: str, flag: bool) -> Iterator[None]:
+    """Set one of this thread's mode flags (``enabled``, ``anomaly``) for a ``with`` block."""
+    prev = getattr(_mode, attr)
+    setattr(_mode, attr, flag)
     try:
         yield
     finally:
-        _mode.enabled = prev
+        setattr(_mode, attr, prev)
 
 
 def no_grad() -> Any:
@@ -78,15 +73,26 @@ def no_grad() -> Any:
 
     Example
     -------
+    >>> x = al.Tensor([1.0], requires_grad=True)
     >>> with no_grad():
-    ...     y = x * 2          # y.requires_grad is False
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
     """
-    return _set_grad_enabled(False)
+    return _set_mode("enabled", False)
 
 
 def enable_grad() -> Any:
-    """Context manager (and decorator) that re-enables recording inside ``no_grad``."""
-    return _set_grad_enabled(True)
+    """Context manager (and decorator) that re-enables recording inside ``no_grad``.
+
+    Example
+    -------
+    >>> x = al.Tensor([1.0], requires_grad=True)
+    >>> with al.no_grad(), enable_grad():
+    ...     (x * 2).requires_grad
+    True
+    """
+    return _set_mode("enabled", True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,18 +105,15 @@ class AnomalyError(FloatingPointError):
 
 
 def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on (in the current thread); see :func:`detect_anomaly`."""
+    """Whether anomaly detection is on (in the current thread); see :func:`detect_anomaly`.
+
+    Example
+    -------
+    >>> with detect_anomaly():
+    ...     is_anomaly_enabled()
+    True
+    """
     return _mode.anomaly
-
-
-@contextmanager
-def _set_anomaly(flag: bool) -> Iterator[None]:
-    prev = _mode.anomaly
-    _mode.anomaly = flag
-    try:
-        yield
-    finally:
-        _mode.anomaly = prev
 
 
 def detect_anomaly(enabled: bool = True) -> Any:
@@ -125,11 +128,14 @@ def detect_anomaly(enabled: bool = True) -> Any:
 
     Example
     -------
+    >>> x = al.Tensor([0.0, 1.0], requires_grad=True)
     >>> with detect_anomaly():
-    ...     y = (x.sqrt() * 2).sum()   # x has a 0: sqrt'(0) is infinite
-    ...     y.backward()               # AnomalyError: sqrt ... created at my.py:12
+    ...     y = (x.sqrt() * 2).sum()   # sqrt'(0) is infinite
+    ...     y.backward()               # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    autograd_lite.engine.AnomalyError: detect_anomaly: the gradient that sqrt's VJP sends ...
     """
-    return _set_anomaly(bool(enabled))
+    return _set_mode("anomaly", bool(enabled))
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -166,6 +172,36 @@ def _check_cotangents(node: Node, cots: Any) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Nodes
+
+
+class NodeProtocol(Protocol):
+    """What the topological sort and the backward driver need from a graph node."""
+
+    _parents: tuple            # input nodes, in argument order (empty for a leaf)
+    requires_grad: bool        # whether gradients flow to / through this node
+    _hooks: list | None        # hooks (or retain_grad()); None when there are none
+    _retains_grad: bool        # keep .grad on this intermediate node
+
+    def _vjp(self, g: Any, create_graph: bool) -> Any:
+        """The cotangent of each parent (``None`` where one needs none), shaped like it."""
+
+    def _store_grad(self, g: Any, create_graph: bool) -> None:
+        """Accumulate ``g`` into ``.grad``."""
+
+    def _seed(self, grad: Any, create_graph: bool) -> Any:
+        """The initial cotangent of a root (``grad`` given by the user, or ``None``)."""
+
+    def _wrap_grad(self, g: Any) -> Any:
+        """The cotangent as a hook sees it."""
+
+    def _unwrap_grad(self, g: Any, create_graph: bool, hook: Any = None) -> Any:
+        """A hook's result as a cotangent (checked: shape and dtype)."""
+
+    def _is_finite(self, g: Any) -> bool:
+        """Anomaly mode: whether a cotangent is all finite."""
+
+    def _describe_inputs(self) -> str:
+        """Anomaly mode: the inputs' shapes and dtypes as text."""
 
 
 _ids = itertools.count()
@@ -250,7 +286,7 @@ class Node:
     def _wrap_grad(self, g: Any) -> Any:
         return g
 
-    def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
+    def _unwrap_grad(self, g: Any, create_graph: bool, hook: Any = None) -> Any:
         return g
 
     def _is_finite(self, g: Any) -> bool:  # pragma: no cover - abstract
@@ -306,7 +342,7 @@ def toposort(roots: Node | list[Node] | tuple[Node, ...], *, all_nodes: bool = F
 _POST = object()   # toposort's marker: "the node below me has all its parents emitted"
 
 
-def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
+def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False,
              retain_grads: bool = False, _into: dict | None = None) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
@@ -322,7 +358,17 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
 
     ``_into`` (used by :func:`cotangents`): a dict ``{node: None}`` filled with those nodes'
     cotangents instead of writing ``.grad`` anywhere.
+
+    Example
+    -------
+    >>> x = al.Tensor([1.0, 2.0], requires_grad=True)
+    >>> backward((x * x).sum())
+    >>> x.grad
+    Tensor([2., 4.], dtype=float64)
     """
+    if not isinstance(root, Node):
+        raise TypeError(f"backward: expected a Tensor or Scalar to backpropagate from, got "
+                        f"{type(root).__name__}")
     if not root.requires_grad:
         raise RuntimeError("backward: the root does not require grad (no input that requires "
                            "grad reaches it, or it was computed under no_grad)")
@@ -332,7 +378,7 @@ def backward(root: Node, grad: Any = None, *, create_graph: bool = False,
     pop, get = grads.pop, grads.get   # hot loop (once per node): local bound methods
     every = retain_grads or _into is not None   # visit every node (store or collect)
     anomaly = _mode.anomaly
-    prev_mode = _mode.enabled   # as _set_grad_enabled, without a generator's cost per call
+    prev_mode = _mode.enabled   # as _set_mode, without a generator's cost per call
     _mode.enabled = create_graph
     try:
         for node in order:
@@ -368,7 +414,7 @@ def _visit(node: Node, g: Any, create_graph: bool, retain_grads: bool,
         for fn in list(node._hooks):
             new = fn(node._wrap_grad(g))
             if new is not None:
-                g = node._unwrap_grad(new, create_graph)
+                g = node._unwrap_grad(new, create_graph, fn)
     if into is not None:          # cotangents(): collect, leave every .grad alone
         if node in into:
             into[node] = g
@@ -387,7 +433,11 @@ def cotangents(root: Node, inputs: list | tuple, grad: Any = None, *,
 
     Example
     -------
-    >>> (gx,) = cotangents((x * x).sum(), [x])      # 2x; x.grad is untouched
+    >>> x = al.Tensor([1.0, 2.0], requires_grad=True)
+    >>> cotangents((x * x).sum(), [x])      # 2x; x.grad is untouched
+    [array([2., 4.])]
+    >>> print(x.grad)
+    None
     """
     into: dict = dict.fromkeys(inputs)   # keyed by node (identity), as in backward
     if root.requires_grad:

@@ -44,7 +44,8 @@ def mlp_example(batch: int = 128, sizes: tuple[int, int, int] = (784, 256, 10), 
 
     Example
     -------
-    >>> print(explain(mlp_example()))
+    >>> mlp_example(batch=4, sizes=(3, 5, 2)).shape    # the scalar loss
+    ()
     """
     rng = np.random.default_rng(seed)
     n_in, n_hidden, n_out = sizes

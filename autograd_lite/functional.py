@@ -48,7 +48,9 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
     Example
     -------
-    >>> log_softmax(Tensor(np.full(4, 1e4, dtype=np.float16)))
+    >>> log_softmax([0.0, 0.0])
+    Tensor([-0.69314718, -0.69314718], dtype=float64)
+    >>> log_softmax(np.full(4, 1e4, dtype=np.float16))
     Tensor([-1.387, -1.387, -1.387, -1.387], dtype=float16)
     """
     return _log_softmax(_float(x, "log_softmax", axis), axis)
@@ -67,6 +69,11 @@ def softmax(x: Any, axis: int = -1, *, naive: bool = False) -> Tensor:
     The max along ``axis`` is subtracted first (it cancels mathematically, and keeps ``exp`` from
     overflowing). ``naive=True`` skips that step on purpose, to show the overflow:
     ``softmax([1000, 2000, 3000], naive=True)`` is NaN, the stable one ``[0, 0, 1]``.
+
+    Example
+    -------
+    >>> softmax([1000.0, 2000.0, 3000.0])
+    Tensor([0., 0., 1.], dtype=float64)
     """
     return _softmax(_float(x, "softmax", axis), axis, naive)
 
@@ -294,8 +301,9 @@ def _ce_vjp_target(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
 
 _cross_entropy = ops.Op(
     "cross_entropy", _ce_forward, (_ce_vjp_logits, _ce_vjp_target), saves=True,
+    internal="reached as cross_entropy(..., fused=True)",
     rules=("g ⊙ (P − Y) / N", "−g ⊙ (1 − ε)·w ⊙ log P"),
-    doc="cross_entropy: fused softmax + cross-entropy. dZ = g ⊙ (P·τ − Y)·scale, which is "
+    summary="Fused softmax + cross-entropy. dZ = g ⊙ (P·τ − Y)·scale, which is "
         "(P − Y)/N for one-hot targets and mean reduction; class weights, the ignore mask and "
         "label smoothing are folded into Y, τ = ΣY and the normaliser N. The target's VJP "
         "(probability targets only) is −g ⊙ (1 − ε)·w ⊙ log P.")

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _touch
+from .inplace import touch
+from .tensor import Tensor, as_tensor
 
 __all__ = [
     "Parameter", "Module", "Linear", "Sequential", "MLP", "ReLU", "Tanh", "Sigmoid", "Dropout",
@@ -171,7 +172,7 @@ class Module:
             arrays[k] = v
         for k, p in params.items():
             np.copyto(p._data, arrays[k])
-            _touch(p)
+            touch(p)
         return self
 
     # -- repr ------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         try:
-            x = _tensor(x)
+            x = as_tensor(x, type(self).__name__)
         except (TypeError, ValueError) as e:
             raise type(e)(f"Linear: {str(e).removeprefix('Tensor: ')}") from None
         if x.ndim == 0 or x.shape[-1] != self.in_features:
@@ -313,25 +314,21 @@ class ReLU(Module):
     """``max(x, 0)`` elementwise."""
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).relu()
+        return as_tensor(x, type(self).__name__).relu()
 
 
 class Tanh(Module):
     """``tanh(x)`` elementwise."""
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).tanh()
+        return as_tensor(x, type(self).__name__).tanh()
 
 
 class Sigmoid(Module):
     """``1 / (1 + e^−x)`` elementwise."""
 
     def forward(self, x: Any) -> Tensor:
-        return _tensor(x).sigmoid()
-
-
-def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+        return as_tensor(x, type(self).__name__).sigmoid()
 
 
 class Dropout(Module):
@@ -344,6 +341,7 @@ class Dropout(Module):
     -------
     >>> drop = Dropout(0.5, rng=0)
     >>> drop(np.ones(4)).data          # each entry 0 (dropped) or 2 (kept, scaled by 1/(1−p))
+    array([2., 0., 0., 0.])
     """
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | int | None = None) -> None:
@@ -356,7 +354,7 @@ class Dropout(Module):
         self.rng = _rng(rng)
 
     def forward(self, x: Any) -> Tensor:
-        x = _tensor(x)
+        x = as_tensor(x, type(self).__name__)
         if not self.training or self.p == 0.0:
             return x
         keep = self.rng.random(x.shape) >= self.p

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .inplace import touch
 from .nn import Module
-from .tensor import Tensor, _touch
+from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
@@ -60,7 +61,7 @@ class Optimizer:
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
                 self._update(p._data, p.grad._data, state)
-                _touch(p)   # graphs recorded before this step must not backpropagate
+                touch(p)   # graphs recorded before this step must not backpropagate
 
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Node, _mode
+from .ops import OPS
 
 __all__ = ["SCALAR_OPS", "Scalar", "ScalarOp", "grads", "scalars", "values"]
 
@@ -43,16 +44,19 @@ class ScalarOp:
     name : the op's name (shown in graphs and errors).
     forward : ``forward(*floats) -> float``.
     vjps : one ``vjp(g, out, *inputs)`` per input.
-    rules : the derivative of each input as text (``"g · y"``).
+    rules : the derivative of each input as text; by default the Tensor op's of the same name
+        (``"g ⊙ y"`` written ``"g · y"``: one rule, two glyphs).
     """
 
     __slots__ = ("name", "forward", "vjps", "rules", "doc")
 
     def __init__(self, name: str, forward: Callable, vjps: Sequence[Callable], *,
-                 rules: Sequence[str]) -> None:
+                 rules: Sequence[str] | None = None) -> None:
         self.name = name
         self.forward = forward
         self.vjps = tuple(vjps)
+        if rules is None:
+            rules = [r.replace("⊙", "·") for r in OPS[name].rules]
         self.rules = tuple(rules)
         self.doc = f"{name}: " + "; ".join(self.rules)
         SCALAR_OPS[name] = self
@@ -173,7 +177,7 @@ def _rule_pow(x: Any, y: Any) -> Any:
     if not isinstance(x, Scalar) and not isinstance(y, Scalar):
         return _ieee_pow(x, y)
     x, y = _lift(x), _lift(y)
-    return _node(_ieee_pow(x.value, y.value), pow, (x, y), x.requires_grad or y.requires_grad)
+    return _node(_ieee_pow(x.value, y.value), pow_, (x, y), x.requires_grad or y.requires_grad)
 
 
 def _rule_log(x: Any) -> Any:
@@ -214,23 +218,17 @@ def _sigmoid(x: float) -> float:
 
 add = ScalarOp("add", operator.add,
                (lambda g, out, x, y: g,
-                lambda g, out, x, y: g),
-               rules=("g", "g"))
+                lambda g, out, x, y: g))
 mul = ScalarOp("mul", operator.mul,
                (lambda g, out, x, y: g * y,
-                lambda g, out, x, y: g * x),
-               rules=("g · y", "g · x"))
-pow = ScalarOp("pow", math.pow, (_pow_dx, _pow_dy),  # noqa: A001 - the op's name
-               rules=("g · y · x^(y−1) (0 where x = y = 0)", "g · x^y · ln x (0 where x = 0, y ≥ 0)"))
-neg = ScalarOp("neg", operator.neg, (lambda g, out, x: -g,), rules=("−g",))
-exp = ScalarOp("exp", math.exp, (lambda g, out, x: g * out,), rules=("g · exp(x)",))
-log = ScalarOp("log", math.log, (lambda g, out, x: g / x,), rules=("g / x",))
-tanh = ScalarOp("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),),
-                rules=("g · (1 − tanh²x)",))
-sigmoid = ScalarOp("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),),
-                   rules=("g · σ(x)(1 − σ(x))",))
-relu = ScalarOp("relu", lambda x: x if x > 0 else 0.0, (lambda g, out, x: g * _step(x),),
-                rules=("g · [x > 0]",))
+                lambda g, out, x, y: g * x))
+pow_ = ScalarOp("pow", math.pow, (_pow_dx, _pow_dy))
+neg = ScalarOp("neg", operator.neg, (lambda g, out, x: -g,))
+exp = ScalarOp("exp", math.exp, (lambda g, out, x: g * out,))
+log = ScalarOp("log", math.log, (lambda g, out, x: g / x,))
+tanh = ScalarOp("tanh", math.tanh, (lambda g, out, x: g * (1 - out * out),))
+sigmoid = ScalarOp("sigmoid", _sigmoid, (lambda g, out, x: g * out * (1 - out),))
+relu = ScalarOp("relu", lambda x: x if x > 0 else 0.0, (lambda g, out, x: g * _step(x),))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +331,7 @@ class Scalar(Node):
     def _describe_inputs(self) -> str:
         return ", ".join(f"Scalar({p.value!r})" for p in self._parents)
 
-    def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
+    def _unwrap_grad(self, g: Any, create_graph: bool, hook: Any = None) -> Any:
         s = _lift(g)
         if s is NotImplemented:
             raise TypeError(f"hook returned {type(g).__name__}, expected a real number or Scalar")
@@ -353,10 +351,10 @@ class Scalar(Node):
         return _binary(mul, other, self)
 
     def __pow__(self, other: Any) -> Scalar:
-        return _binary(pow, self, other)
+        return _binary(pow_, self, other)
 
     def __rpow__(self, other: Any) -> Scalar:
-        return _binary(pow, other, self)
+        return _binary(pow_, other, self)
 
     def __neg__(self) -> Scalar:
         return _apply(neg, (self,))

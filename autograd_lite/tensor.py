@@ -1,27 +1,32 @@
-"""``Tensor``: an ``ndarray`` plus graph bookkeeping, and the array factories.
+"""``Tensor``: an ``ndarray`` plus graph bookkeeping.
 
-Operators and methods delegate to the primitives in :mod:`autograd_lite.ops`; composite
-functions (``mean``, ``squeeze``, ``stack``, ...) are written here with those primitives.
+This module records nodes (``Tensor._record``, which every op call with a Tensor among its
+arguments reaches), lifts constants, fits cotangents to their inputs' shapes (summing broadcast
+axes, and raising on any other mismatch), and implements the engine's node protocol. Operators,
+methods and public functions are generated from the op table in :mod:`autograd_lite.api`; the
+in-place methods and version count live in :mod:`autograd_lite.inplace`, the methods composed of
+primitives (``mean``, ``squeeze``, ...) in :mod:`autograd_lite.methods`.
 """
 
 from __future__ import annotations
 
-import numbers
-import operator
-import weakref
-from collections.abc import Sequence
+import copy
+import threading
 from typing import Any
 
 import numpy as np
 
-from .engine import Node
+from . import ops
+from .engine import AnomalyError, Node, _mode, creation_site, format_site
+from .inplace import _WRITES, InPlace, _index
+from .methods import Methods
+from .ops.core import describe, op_error, unbroadcast
 
-__all__ = [
-    "Tensor", "tensor", "as_tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "rand",
-    "arange", "eye", "full",
-]
+__all__ = ["Tensor", "as_tensor"]
 
 ArrayLike = Any
+_new = object.__new__
+_GRAD_LOCK = threading.Lock()   # accumulation into .grad is atomic (threads share parameters)
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -49,7 +54,28 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
-class Tensor(Node):
+def as_tensor(x: ArrayLike, where: str | None = None) -> Tensor:
+    """``x`` itself if it is a Tensor, else a constant Tensor wrapping it.
+
+    The one place user input becomes a Tensor: bad data (strings, None, objects, complex numbers,
+    ragged lists) raises naming ``where``, the function the user called.
+
+    Example
+    -------
+    >>> al.as_tensor([1, 2])
+    Tensor([1., 2.], dtype=float64)
+    """
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor(x)
+    except (TypeError, ValueError) as e:
+        if where is None:
+            raise
+        raise type(e)(f"{where}: {str(e).removeprefix('Tensor: ')}") from None
+
+
+class Tensor(InPlace, Methods, Node):
     """An n-dimensional array that records the operations applied to it.
 
     Parameters
@@ -70,6 +96,8 @@ class Tensor(Node):
     """
 
     __array_priority__ = 1000
+    _op: Any = None
+    _params: dict | None = None
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
@@ -84,47 +112,62 @@ class Tensor(Node):
         if name is not None:
             self.name = name
 
-    @classmethod
-    def _node(cls, data: np.ndarray, parents: tuple, op: Any, params: dict | None) -> Tensor:
-        """A Tensor made by an op (no checks: the op guarantees ``data`` is an ndarray)."""
-        t = object.__new__(cls)
+    @staticmethod
+    def _leaf(data: np.ndarray) -> Tensor:
+        """A constant Tensor around an ndarray (no checks)."""
+        t = _new(Tensor)
         t._data = data
-        if parents:
-            t._parents = parents
+        return t
+
+    # -- recording -------------------------------------------------------------------------
+    @staticmethod
+    def _record(op: ops.Op, args: tuple, params: dict) -> Tensor:
+        """Run ``op`` on the arrays behind ``args`` and record the node when an input requires
+        grad (and grad mode is on). Non-Tensor arguments become constants."""
+        # Hot path: written for speed (this runs once per recorded operation).
+        ref = None
+        for a in args:
+            if isinstance(a, Tensor):
+                ref = a._data.dtype
+                break
+        xs = []
+        datas = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if a.requires_grad:
+                    record = True
+            else:
+                try:
+                    a = _constant(a, ref)
+                except (TypeError, OverflowError) as e:
+                    raise type(e)(f"{op.name}: {e}") from None
+            xs.append(a)
+            datas.append(a._data)
+        try:
+            out = op.forward(*datas, **params) if params else op.forward(*datas)
+        except (ValueError, TypeError, IndexError, OverflowError) as e:
+            raise op_error(op, datas, params, e) from None
+        if op.saves:   # (out, saved): the residuals travel with the params to the VJPs
+            out, saved = out
+            params = {**params, "saved": saved}
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        if record and _mode.enabled and out.dtype.kind == "f":
+            t._parents = tuple(xs)
             t._op = op
             t._params = params
             t.requires_grad = True
+            t._born = _WRITES[0]
+        if _mode.anomaly:
+            _anomaly_forward(op, t, datas)
         return t
-
-    _op: Any = None
-    _params: dict | None = None
-    _born: int = 0       # _WRITES[0] when the op recorded this node
-    _written: int = 0    # _WRITES[0] just after the last tracked in-place write of .data
-
-    @property
-    def data(self) -> np.ndarray:
-        """The values as an ``ndarray`` (a view of them, not a copy).
-
-        Writes through it (``t.data[...] = v``, ``t.data -= lr * g``) change the tensor and are
-        tracked: a graph that saved this tensor for its backward pass then refuses to run
-        backward (the gradient would be computed from the new values), as PyTorch's version
-        counter does. Assigning ``t.data = array`` replaces the values and is tracked too.
-        """
-        view = self.__dict__.get("_view")
-        if view is None or view.base is not self._data:
-            view = self._data.view(_Tracked)
-            view._owner = weakref.ref(self)      # weak: no reference cycle tensor ⇄ view
-            self._view = view
-        return view
-
-    @data.setter
-    def data(self, value: ArrayLike) -> None:
-        self._data = _to_array(value, None)
-        _touch(self)
 
     # -- engine protocol -------------------------------------------------------------------
     def _check_unmodified(self) -> None:
-        """Raise if an array this node's VJP reads was written in place after it was recorded."""
+        """Raise if an array this node's VJP reads was changed in place after it was recorded."""
         op = self._op
         if not op.reads_values:
             return
@@ -148,50 +191,47 @@ class Tensor(Node):
         parents = self._parents
         params = self._params
         if create_graph:
-            xs: Sequence[Any] = parents
+            xs: Any = parents
             out: Any = self
         else:
             xs = [p._data for p in parents]
             out = self._data
-        vjps = op.vjps
-        variadic = op.variadic
-        # Hot path (once per node per backward): fill a preallocated list, skip the ** call
-        # when there are no params, and compare dtypes by identity before equality.
         cots: list = [None] * len(parents)
+        passed = False   # g itself went to an input already: another one gets a copy
         i = -1
         for p in parents:
             i += 1
             if not p.requires_grad:
                 continue
-            if variadic:
-                c = vjps(g, out, *xs, argnum=i, **params)
-            else:
-                f = vjps[i]
-                if f is None:
-                    continue
-                c = f(g, out, *xs, **params) if params else f(g, out, *xs)
+            c = op.vjp(i, g, out, xs, params)
             if c is None:
                 continue
             pd = p._data
             if c.shape != pd.shape:
-                c = _fit(c, pd.shape, op, i)
+                c = unbroadcast(c, pd.shape, f"{op.name} (input {i})")
             if c.dtype is not pd.dtype and c.dtype != pd.dtype:
                 c = c.astype(pd.dtype)
+            if c is g:
+                if passed:
+                    c = c.copy() if not create_graph else c
+                passed = True
             cots[i] = c
         return cots
 
     def _store_grad(self, g: Any, create_graph: bool) -> None:
         if not isinstance(g, Tensor):
-            if type(g) is not np.ndarray or not g.flags.writeable:
-                g = np.array(g)   # broadcast views and NumPy scalars become real arrays
-            g = Tensor._node(g, (), None, None)
-        prev = self.grad
-        if prev is None:
-            self.grad = g
-        elif create_graph or prev.requires_grad:
-            self.grad = prev + g
-        else:
-            self.grad = Tensor._node(prev._data + g._data, (), None, None)
+            if (type(g) is not np.ndarray or g.base is not None or not g.flags.writeable
+                    or self._parents):
+                g = np.array(g)   # views, NumPy scalars, a retained intermediate's: own copy
+            g = Tensor._leaf(g)
+        with _GRAD_LOCK:
+            prev = self.grad
+            if prev is None:
+                self.grad = g
+            elif create_graph or prev.requires_grad or g.requires_grad:
+                self.grad = prev + g
+            else:
+                self.grad = Tensor._leaf(np.asarray(prev._data + g._data))
 
     def _seed(self, grad: Any, create_graph: bool) -> Any:
         if grad is None:
@@ -200,20 +240,24 @@ class Tensor(Node):
                                    "output needs an explicit grad= of that shape")
             g = np.ones_like(self._data)
         else:
+            raw = grad._data if isinstance(grad, Tensor) else grad
             try:
-                g = grad._data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
+                arr = np.asarray(raw)
             except (TypeError, ValueError):
-                raise TypeError(f"backward: grad must be numbers of the output's shape "
-                                f"{self.shape}, got {type(grad).__name__} {grad!r:.40}") from None
-            if g.shape != self.shape:
-                raise ValueError(f"backward: grad has shape {g.shape}, but the output has shape "
-                                 f"{self.shape}")
+                arr = np.asarray(None)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"backward: grad must be numbers (real) of the output's shape "
+                                f"{self.shape}, got {type(grad).__name__} with dtype {arr.dtype}")
+            if arr.shape != self.shape:
+                raise ValueError(f"backward: grad has shape {arr.shape}, but the output has "
+                                 f"shape {self.shape}")
             if create_graph and isinstance(grad, Tensor):
                 return grad   # a recorded upstream gradient stays differentiable (jvp, gradgrad)
+            g = np.array(arr, dtype=self.dtype)   # a copy: the caller's array is never stored
         return Tensor(g) if create_graph else g
 
     def _wrap_grad(self, g: Any) -> Tensor:
-        return g if isinstance(g, Tensor) else Tensor._node(np.asarray(g), (), None, None)
+        return g if isinstance(g, Tensor) else Tensor._leaf(np.asarray(g))
 
     def _is_finite(self, g: Any) -> bool:
         return bool(np.isfinite(g._data if isinstance(g, Tensor) else g).all())
@@ -221,14 +265,19 @@ class Tensor(Node):
     def _describe_inputs(self) -> str:
         return ", ".join(f"{p.shape} {p.dtype}" for p in self._parents)
 
-    def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
+    def _unwrap_grad(self, g: Any, create_graph: bool, hook: Any = None) -> Any:
         arr = g._data if isinstance(g, Tensor) else np.asarray(g)
+        where = f"hook {getattr(hook, '__name__', hook)!s:.40}"
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{where} returned {type(g).__name__} with dtype {arr.dtype}; a "
+                            f"hook must return real numbers of shape {self.shape} (or None)")
         if arr.shape != self.shape:
-            raise ValueError(f"hook returned a gradient of shape {arr.shape}, expected "
+            raise ValueError(f"{where} returned a gradient of shape {arr.shape}, expected "
                              f"{self.shape}")
-        if create_graph:
-            return g if isinstance(g, Tensor) else Tensor(arr)
-        return arr
+        if create_graph and isinstance(g, Tensor):
+            return g if g.dtype == self.dtype else g.astype(self.dtype)
+        arr = np.array(arr, dtype=self.dtype)   # cast like a VJP's result, and never shared
+        return Tensor(arr) if create_graph else arr
 
     # -- attributes ------------------------------------------------------------------------
     @property
@@ -251,20 +300,6 @@ class Tensor(Node):
     def op(self) -> Any:
         """The primitive that produced this tensor (``None`` for a leaf)."""
         return self._op
-
-    @property
-    def T(self) -> Tensor:
-        """All axes reversed (the transpose of a matrix)."""
-        return self.transpose()
-
-    @property
-    def mT(self) -> Tensor:
-        """The last two axes swapped (batched matrix transpose)."""
-        if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
-        axes = list(range(self.ndim))
-        axes[-1], axes[-2] = axes[-2], axes[-1]
-        return self.transpose(*axes)
 
     def __len__(self) -> int:
         return len(self._data)
@@ -290,19 +325,34 @@ class Tensor(Node):
         return self._data.copy() if copy else self._data
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        op = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
-        if op is None:
-            if ufunc in _COMPARISONS and method == "__call__" and not kwargs:
+        if method == "__call__" and not kwargs:
+            op = _UFUNCS.get(ufunc)
+            if op is not None:
+                return op(*inputs)
+            if ufunc in _COMPARISONS:
                 return Tensor(ufunc(*(_raw(x) for x in inputs)))
-            return NotImplemented
-        return op(*inputs)
+        return NotImplemented
 
     __hash__ = Node.__hash__
 
+    # -- copying and pickling never walk the graph -----------------------------------------
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        """A pickled tensor carries its values (and a leaf's requires_grad), not its history."""
+        return (_unpickle, (self._data, self.requires_grad and not self._parents, self.name))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self._parents:
+            raise RuntimeError("deepcopy: only leaf tensors (not results of recorded operations) "
+                               "can be deep-copied, as in PyTorch; use t.detach() first")
+        t = _unpickle(self._data.copy(), self.requires_grad, self.name)
+        if self.grad is not None:
+            t.grad = copy.deepcopy(self.grad, memo)
+        return t
+
     # -- conversion ------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        """The data as an ``ndarray`` (shared, not copied; writes are tracked as for ``.data``)."""
-        return self.data
+        """The values as an ``ndarray`` (shared, not copied; see ``data``)."""
+        return self._data
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
@@ -322,7 +372,7 @@ class Tensor(Node):
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._node(self._data, (), None, None)
+        return Tensor._leaf(self._data)
 
     def zero_grad(self) -> None:
         """Drop the accumulated gradient (``.grad = None``)."""
@@ -338,65 +388,10 @@ class Tensor(Node):
         self.requires_grad = bool(flag)
         return self
 
-    def astype(self, dtype: Any) -> Tensor:
-        """This tensor converted to ``dtype`` (differentiable between float dtypes)."""
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError as e:
-            raise TypeError(f"astype: {e}") from None
-        if dtype.kind not in "biuf":
-            raise TypeError(f"astype: expected a numeric dtype, got {dtype}")
-        if dtype == self.dtype:
-            return self
-        return ops.astype(self, dtype=dtype)
-
-    # -- arithmetic ------------------------------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return ops.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return ops.neg(self)
-
+    # -- operators not in the op table ------------------------------------------------------
     def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
-
-    # comparisons: boolean tensors, never part of the graph
     def __lt__(self, other: Any) -> Tensor:
         return Tensor(self._data < _raw(other))
 
@@ -418,155 +413,71 @@ class Tensor(Node):
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
 
-    # -- methods ---------------------------------------------------------------------------
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (int, tuple or None for all)."""
-        return ops.sum(self, axis=_axis(axis, "sum"), keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis``: the sum divided by the number of elements reduced."""
-        axes = ops.normalize_axes(_axis(axis, "mean"), self.ndim, "mean")
-        n = 1
-        for a in axes:
-            n *= self.shape[a]
-        return self.sum(axis, keepdims) * (1.0 / n if n else float("nan"))
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; tied elements share the gradient equally."""
-        return ops.max(self, axis=_axis(axis, "max"), keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``; tied elements share the gradient equally."""
-        return ops.min(self, axis=_axis(axis, "min"), keepdims=keepdims)
-
-    def logsumexp(self, axis: Any = -1, keepdims: bool = False) -> Tensor:
-        """``log Σ exp(x)`` over ``axis``, computed stably (the max is subtracted first)."""
-        return ops.logsumexp(self, axis=_axis(axis, "logsumexp"), keepdims=keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same data in a new shape (one dimension may be -1)."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        try:
-            shape = tuple(operator.index(s) for s in shape)
-        except TypeError:
-            raise TypeError(f"reshape: the shape must be ints, got {shape!r:.40}") from None
-        if shape == self.shape:
-            return self
-        return ops.reshape(self, shape=shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """Permute the axes (reverse them when none are given)."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
-            axes = axes[0]
-        axes = tuple(axes) if axes else None
-        return ops.transpose(self, axes=axes)
-
-    permute = transpose
-
-    def swapaxes(self, a: int, b: int) -> Tensor:
-        axes = list(range(self.ndim))
-        axes[a], axes[b] = axes[b], axes[a]
-        return self.transpose(*axes)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """A view broadcast to ``shape`` (the gradient is summed back)."""
-        shape = tuple(shape)
-        return self if shape == self.shape else ops.broadcast_to(self, shape=shape)
-
-    def expand(self, *shape: Any) -> Tensor:
-        """Broadcast to ``shape`` (``-1`` keeps a dimension), as in PyTorch."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-        return self.broadcast_to(full)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        """Remove axes of length one (all of them, or those in ``axis``)."""
-        if axis is None:
-            shape = tuple(n for n in self.shape if n != 1)
-        else:
-            axes = ops.normalize_axes(axis, self.ndim)
-            for a in axes:
-                if self.shape[a] != 1:
-                    raise ValueError(f"squeeze: axis {a} of shape {self.shape} has length "
-                                     f"{self.shape[a]}, not 1")
-            shape = tuple(n for i, n in enumerate(self.shape) if i not in axes)
-        return self.reshape(shape)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert an axis of length one at position ``axis``."""
-        nd = self.ndim + 1
-        if not -nd <= axis < nd:
-            raise ValueError(f"unsqueeze: axis {axis} out of range for shape {self.shape}")
-        axis %= nd
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
-
-    def flatten(self) -> Tensor:
-        return self.reshape(-1)
-
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
-        """Limit values to ``[lo, hi]``; the gradient passes where ``lo <= x <= hi``."""
-        if lo is None and hi is None:
-            raise ValueError("clip: give at least one of lo and hi")
-        for bound in (lo, hi):
-            if bound is not None and (isinstance(bound, bool)
-                                      or not isinstance(bound, numbers.Real)):
-                raise TypeError(f"clip: lo and hi must be real numbers or None, got {lo!r:.20} "
-                                f"and {hi!r:.20}")
-        return ops.clip(self, lo=lo, hi=hi)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        from . import functional
-        return functional.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        from . import functional
-        return functional.log_softmax(self, axis=axis)
+def _unpickle(data: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
-# In-place safety: a global count of tracked writes. A recorded node notes the count when it is
-# made (``_born``); a write stamps the tensor with the new count (``_written``). Backward checks
-# a node's inputs only when the count has moved since the node was recorded, so the common case
-# costs one comparison per node.
-
-_WRITES = [0]
+# Constants: a non-Tensor operand of an op
 
 
-def _touch(t: Tensor | None) -> None:
-    """Record that ``t``'s values were changed in place."""
-    if t is not None:
-        _WRITES[0] += 1
-        t._written = _WRITES[0]
+def _constant(a: Any, ref: np.dtype) -> Tensor:
+    """A constant Tensor for a non-Tensor operand.
+
+    Python numbers are "weak", as NumPy 2 treats them (NEP 50): they take the dtype of the Tensor
+    they meet when that dtype can hold them, so ``float32_tensor * 2.0`` stays float32 and
+    ``int8_tensor * 3`` stays int8. Arrays keep their dtype.
+    """
+    cls = type(a)
+    if cls is float or cls is int:
+        # Written for speed: the 0-d array of a Python number is made once and shared
+        # (read-only); zeros are not cached (-0.0 == 0.0 would share an entry).
+        key = (cls, a, ref)
+        arr = _NUMBERS.get(key)
+        if arr is None:
+            arr = _number(a, ref)
+            if a and len(_NUMBERS) < 1024:
+                arr.flags.writeable = False
+                _NUMBERS[key] = arr
+    elif isinstance(a, (int, float)) and not isinstance(a, bool):
+        arr = _number(a, ref)
+    else:
+        arr = a if type(a) is np.ndarray else np.asarray(a)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"expected numbers (a Tensor, ndarray, list or Python number), "
+                            f"got {type(a).__name__} with dtype {arr.dtype}")
+    return Tensor._leaf(arr)
 
 
-def _touch_view(view: _Tracked) -> None:
-    ref = view._owner
-    if ref is not None:
-        _touch(ref())
+_NUMBERS: dict[tuple, np.ndarray] = {}   # (type, value, dtype) -> read-only 0-d array
+
+
+def _number(a: float, ref: np.dtype | None) -> np.ndarray:
+    if ref is not None and (ref.kind == "f" or (ref.kind in "iu" and isinstance(a, int))):
+        try:
+            return np.asarray(a, dtype=ref)
+        except OverflowError:
+            raise OverflowError(f"the Python integer {a} does not fit in {ref}") from None
+    return np.asarray(a, dtype=None if isinstance(a, int) else np.float64)
+
+
+def _anomaly_forward(op: ops.Op, t: Tensor, datas: list) -> None:
+    """Anomaly mode, forward: note where the node was created; raise if ``op`` turned finite
+    inputs into a NaN or an infinity."""
+    site = creation_site()
+    if t._parents:
+        t._trace = site
+    out = t._data
+    if out.dtype.kind == "f" and not np.isfinite(out).all() and all(
+            np.isfinite(d).all() for d in datas if d.dtype.kind == "f"):
+        what = "NaN" if np.isnan(out).any() else "an infinity"
+        raise AnomalyError(f"detect_anomaly: {op.name} returned {what} from finite inputs "
+                           f"({describe(datas)}) at {format_site(site)}")
+
+
+def _raw(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _describe(t: Tensor) -> str:
@@ -574,182 +485,5 @@ def _describe(t: Tensor) -> str:
     return f"{name}shape {t._data.shape}, {t._data.dtype}"
 
 
-class _Tracked(np.ndarray):
-    """A view of a Tensor's values that reports in-place writes to its tensor.
-
-    Item assignment, ufuncs writing into it (``+=``, ``np.add(..., out=...)``) and ``fill`` are
-    tracked; views taken from it (slices, reshapes) keep reporting. Results of computations are
-    plain ndarrays.
-    """
-
-    _owner: weakref.ref | None = None
-
-    def __array_finalize__(self, obj: Any) -> None:
-        if obj is not None and self.base is obj:
-            owner = getattr(obj, "_owner", None)
-            if owner is not None:
-                self._owner = owner
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        np.ndarray.__setitem__(self.view(np.ndarray), key, value)
-        _touch_view(self)
-
-    def fill(self, value: Any) -> None:
-        self.view(np.ndarray).fill(value)
-        _touch_view(self)
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        plain = tuple(x.view(np.ndarray) if isinstance(x, _Tracked) else x for x in inputs)
-        out = kwargs.get("out")
-        if out:
-            kwargs["out"] = tuple(x.view(np.ndarray) if isinstance(x, _Tracked) else x
-                                  for x in out)
-        result = getattr(ufunc, method)(*plain, **kwargs)
-        if out:
-            for x in out:
-                if isinstance(x, _Tracked):
-                    _touch_view(x)
-            return out[0] if len(out) == 1 else out   # in-place operators return the view
-        return result
-
-
-def _raw(x: Any) -> Any:
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _axis(axis: Any, where: str) -> Any:
-    if axis is None or isinstance(axis, (int, np.integer)):
-        return None if axis is None else int(axis)
-    try:
-        return tuple(operator.index(a) for a in axis)
-    except TypeError:
-        raise TypeError(f"{where}: axis must be None, an int or a tuple of ints, got "
-                        f"{axis!r:.40}") from None
-
-
-def _index(index: Any) -> Any:
-    """Tensors and lists inside an index become arrays (so the index can be stored and reused)."""
-    if isinstance(index, tuple):
-        return tuple(_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
-
-
-def _fit(c: Any, shape: tuple, op: Any, i: int) -> Any:
-    """Sum a cotangent's broadcast axes back out, so it has its input's shape."""
-    c = ops.unbroadcast(c, shape)
-    if c.shape != shape:  # pragma: no cover - an op table bug, not a user error
-        raise RuntimeError(f"{op.name}: VJP for input {i} has shape {c.shape}, expected {shape}")
-    return c
-
-
-# ---------------------------------------------------------------------------------------------
-# Factories
-
-
-def as_tensor(x: ArrayLike) -> Tensor:
-    """``x`` if it is a Tensor, else a constant Tensor wrapping it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
-           name: str | None = None) -> Tensor:
-    """A new Tensor holding a copy of ``data``."""
-    return Tensor(np.array(_raw(data), dtype=dtype, copy=True) if dtype is not None
-                  else _copy(data), requires_grad=requires_grad, name=name)
-
-
-def _copy(data: Any) -> Any:
-    data = _raw(data)
-    return data.copy() if isinstance(data, np.ndarray) else data
-
-
-def _shape(shape: tuple) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for s in shape:
-        if not isinstance(s, numbers.Integral):
-            raise TypeError(f"shape must be non-negative integers, got {shape!r}")
-        if s < 0:
-            raise ValueError(f"shape must be non-negative integers, got {shape!r}")
-    return tuple(int(s) for s in shape)
-
-
-def _factory(name: str, make: Any, requires_grad: bool) -> Tensor:
-    """``Tensor(make())``, with NumPy's errors (a bad shape or dtype, an allocation too large
-    for memory) re-raised naming the factory."""
-    try:
-        return Tensor(make(), requires_grad=requires_grad)
-    except (MemoryError, TypeError, ValueError) as e:
-        msg = str(e).removeprefix("Tensor: ")
-        raise ops.error_kind(e)(f"{name}: {msg}") from None
-
-
-def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros."""
-    return _factory("zeros", lambda: np.zeros(_shape(shape), dtype=dtype), requires_grad)
-
-
-def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones."""
-    return _factory("ones", lambda: np.ones(_shape(shape), dtype=dtype), requires_grad)
-
-
-def full(shape: Sequence[int], value: float, dtype: Any = np.float64,
-         requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``value``."""
-    return _factory("full", lambda: np.full(_shape((shape,)), value, dtype=dtype), requires_grad)
-
-
-def zeros_like(t: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape (and dtype) of ``t``."""
-    return _factory("zeros_like", lambda: np.zeros_like(_raw(t), dtype=dtype), requires_grad)
-
-
-def ones_like(t: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones with the shape (and dtype) of ``t``."""
-    return _factory("ones_like", lambda: np.ones_like(_raw(t), dtype=dtype), requires_grad)
-
-
-def randn(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False,
-          rng: np.random.Generator | int | None = None) -> Tensor:
-    """Standard normal samples (``rng`` a Generator or seed for reproducibility)."""
-    r = np.random.default_rng(rng)
-    return _factory("randn", lambda: r.standard_normal(_shape(shape)).astype(dtype, copy=False),
-                    requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False,
-         rng: np.random.Generator | int | None = None) -> Tensor:
-    """Uniform samples in [0, 1)."""
-    r = np.random.default_rng(rng)
-    return _factory("rand", lambda: r.random(_shape(shape)).astype(dtype, copy=False),
-                    requires_grad)
-
-
-def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values, as ``np.arange`` (integer arguments give float64 by default)."""
-    def make() -> np.ndarray:
-        arr = np.arange(*args, dtype=dtype)
-        return arr.astype(np.float64) if dtype is None and arr.dtype.kind in "iu" else arr
-    return _factory("arange", make, requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = np.float64,
-        requires_grad: bool = False) -> Tensor:
-    """The identity matrix."""
-    return _factory("eye", lambda: np.eye(n, m, dtype=dtype), requires_grad)
-
-
-from . import ops  # noqa: E402  (ops builds Tensors; imported last to break the cycle)
-
-_UFUNCS = {
-    np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div,
-    np.power: ops.pow, np.negative: ops.neg, np.matmul: ops.matmul, np.exp: ops.exp,
-    np.log: ops.log, np.sqrt: ops.sqrt, np.absolute: ops.abs, np.tanh: ops.tanh,
-    np.maximum: ops.maximum, np.minimum: ops.minimum,
-}
+_UFUNCS = {op.ufunc: op for op in ops.OPS.values() if op.ufunc is not None}
 _COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal}

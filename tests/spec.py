@@ -239,6 +239,22 @@ def _sample(domain: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(rng.normal(size=shape))
 
 
+def _family_specs() -> None:
+    """Merge the ``SPECS`` of every ``tests/spec_<family>.py`` (one file per op family, so a new
+    family adds a file instead of editing this one)."""
+    import importlib
+    import pathlib
+
+    for path in sorted(pathlib.Path(__file__).parent.glob("spec_*.py")):
+        module = importlib.import_module(f"tests.{path.stem}")
+        clash = set(module.SPECS) & set(SPECS)
+        assert not clash, f"{path.name}: specs defined twice: {sorted(clash)}"
+        SPECS.update(module.SPECS)
+
+
+_family_specs()
+
+
 def cases():
     """(op name, case index, shapes, params) for every case in the table (pytest ids)."""
     for name, spec in SPECS.items():

@@ -178,7 +178,7 @@ def test_hook_sees_and_replaces_gradient():
 def test_hook_on_leaf_and_wrong_shape_error():
     x = al.Tensor([1.0, 2.0], requires_grad=True)
     x.register_hook(lambda g: np.ones(3))
-    with pytest.raises(ValueError, match="hook returned a gradient of shape"):
+    with pytest.raises(ValueError, match=r"hook .* returned a gradient of shape"):
         (x * 1).sum().backward()
 
 

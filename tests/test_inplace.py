@@ -18,15 +18,27 @@ def _graph():
     return x, w, (x * w).sum()
 
 
+def _no_grad(write):
+    def run(t):
+        with al.no_grad():
+            write(t)
+    return run
+
+
+# Every tracked write path (PyTorch's semantics: in-place methods, item and augmented assignment,
+# replacing .data); writes *through* .data are the documented untracked escape hatch.
 @pytest.mark.parametrize("write", [
-    lambda t: t.data.__setitem__(0, 7.0),            # t.data[0] = 7
-    lambda t: t.data.__isub__(1.0),                   # t.data -= 1
-    lambda t: np.multiply(t.data, 2.0, out=t.data),   # a ufunc writing into it
-    lambda t: t.data[1:].__setitem__(Ellipsis, 0.0),  # through a slice (a view)
-    lambda t: t.data.reshape(3, 1).__setitem__((0, 0), 9.0),
-    lambda t: t.data.fill(0.0),
+    _no_grad(lambda t: t.__setitem__(0, 7.0)),        # t[0] = 7
+    _no_grad(lambda t: t.__isub__(1.0)),              # t -= 1
+    _no_grad(lambda t: t.sub_(1.0)),
+    _no_grad(lambda t: t.add_(1.0, alpha=2.0)),
+    _no_grad(lambda t: t.mul_(2.0)),
+    _no_grad(lambda t: t.div_(2.0)),
+    _no_grad(lambda t: t.copy_(np.zeros(3))),
+    _no_grad(lambda t: t.fill_(0.0)),
+    _no_grad(lambda t: t.zero_()),
     lambda t: setattr(t, "data", np.zeros(3)),        # replacing the array
-], ids=["setitem", "isub", "ufunc-out", "slice", "reshape-view", "fill", "assign"])
+], ids=["setitem", "isub", "sub_", "add_", "mul_", "div_", "copy_", "fill_", "zero_", "assign"])
 def test_modified_saved_input_makes_backward_raise(write):
     x, w, loss = _graph()
     write(w)
@@ -36,11 +48,47 @@ def test_modified_saved_input_makes_backward_raise(write):
     assert x.grad is None
 
 
+def test_data_is_a_plain_ndarray_and_the_documented_escape_hatch():
+    x = al.Tensor([1.0, 2.0])
+    assert type(x.data) is np.ndarray and type(x.numpy()) is np.ndarray
+    assert "Tensor([1., 2.]" in repr(x) and "_Tracked" not in repr(x.data)
+
+
+def test_in_place_change_of_a_tensor_that_requires_grad_needs_no_grad():
+    w = al.Tensor([1.0, 2.0], requires_grad=True)
+    for change in (lambda: w.sub_(1.0), lambda: w.__setitem__(0, 3.0), lambda: w.zero_()):
+        with pytest.raises(RuntimeError, match="requires grad"):
+            change()
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w -= 1.0
+    with al.no_grad():
+        w -= 1.0
+    np.testing.assert_array_equal(w.data, [0.0, 1.0])
+    assert w.is_leaf and w.requires_grad
+
+
+def test_augmented_assignment_inside_a_graph_records_out_of_place():
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    before = h
+    h += x                        # h = h + x: a new node, the old one untouched
+    assert h is not before and h.op.name == "add"
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_in_place_write_to_a_read_only_array_is_a_clear_error():
+    t = al.Tensor(np.broadcast_to(np.ones(1), (3,)))
+    with pytest.raises(ValueError, match="fill_: this tensor's array is read-only"):
+        t.fill_(0.0)
+
+
 def test_modified_output_whose_vjp_reads_it_raises():
     x = al.Tensor([0.1, 0.2], requires_grad=True)
     y = x.exp()                 # exp's VJP reads its output
     z = y.sum()                 # sum reads no values: the check reaches exp
-    y.data[0] = 100.0
+    with al.no_grad():
+        y[0] = 100.0
     with pytest.raises(RuntimeError, match=r"the output of exp .* was modified in place"):
         z.backward()
 
