@@ -93,7 +93,8 @@ class ALT:
     tanh, sin = staticmethod(al.tanh), None
     grad, value_and_grad, vjp, jvp = (staticmethod(al.grad), staticmethod(al.value_and_grad),
                                       staticmethod(al.vjp), staticmethod(al.jvp))
-    jacobian, hessian, hvp = staticmethod(al.jacobian), staticmethod(al.hessian), staticmethod(al.hvp)
+    jacobian, hessian = staticmethod(al.jacobian), staticmethod(al.hessian)
+    hvp = staticmethod(al.hvp)
 
     @staticmethod
     def const(a: Any) -> Any:
