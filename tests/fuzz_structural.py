@@ -412,9 +412,9 @@ def cross_entropy_forms() -> list[Form]:
             return out       # positions keep their order: (N, d1, ...) either way
         return out
 
-    return [Form("cross_entropy:index-or-prob", "cross_entropy", 1,
+    return [Form("cross_entropy:function", "cross_entropy", 1,
                  lambda r, s, d: make(r, s, d, False), run_al, run_torch),
-            Form("cross_entropy:node-target", "cross_entropy", 2,
+            Form("cross_entropy:function-node-target", "cross_entropy", 2,
                  lambda r, s, d: make(r, s, d, True), run_al, run_torch)]
 
 
