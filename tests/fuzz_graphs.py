@@ -366,6 +366,10 @@ def core_reason(recipe: Recipe) -> str | None:
                 reasons.append("core: item 1 (transpose/permute with negative axes)")
             if _zero_base(form, xs, p):
                 reasons.append("core: item 3 (pow at base 0)")
+            if form.op == "pow" and p["side"] != "right" and np.any(
+                    (_nd(xs[-1]) if p["side"] == "both" else np.asarray(p["c"])) == 0):
+                reasons.append("core: item 3 (pow at exponent 0: the mixed second derivative "
+                               "∂²(xʸ)/∂x∂y must be 1/x; PyTorch gives 0)")
             vals.append(form.al(xs, p))
     if any(x.ndim == 0 for x in recipe.inputs):
         reasons.append("core: 0-d gradient accumulated as a NumPy scalar")
