@@ -330,6 +330,10 @@ def test_gradients_at_special_points_follow_pytorch(what, f, point):
     got = [x.grad for x in xs]
     want = [t.grad.item() for t in ts]
     np.testing.assert_array_equal(got, want)
+    tensors = [al.Tensor(np.array(v), requires_grad=True) for v in point]   # Scalar == Tensor
+    with np.errstate(all="ignore"):
+        f(*tensors).backward()
+    np.testing.assert_array_equal([t.grad.item() for t in tensors], got)
 
 
 def test_second_derivative_at_a_singular_point_is_ieee():
