@@ -77,8 +77,11 @@ def _spellings(name: str, arity: int) -> dict[str, Callable]:
     cands: dict[str, Callable] = {"ops": ops.OPS[name]}
     if callable(getattr(al, name, None)):
         cands["function"] = getattr(al, name)
-    if arity == 1 and callable(getattr(al.Tensor, name, None)):
-        cands["method"] = lambda t, _n=name: getattr(t, _n)()
+    alias = _NP_ALIASES.get(name)
+    if alias and callable(getattr(al, alias, None)):       # al.negative for neg
+        cands[f"function-{alias}"] = getattr(al, alias)
+    if callable(getattr(al.Tensor, name, None)):            # x.exp(), x.pow(y)
+        cands["method"] = lambda t, *rest, _n=name: getattr(t, _n)(*rest)
     if arity == 1 and name in _UNARY_OPERATORS:
         cands["operator"] = _UNARY_OPERATORS[name]
     if arity == 2 and name in _OPERATORS:

@@ -174,6 +174,8 @@ def shape_forms() -> list[Form]:
           lambda xs, p: xs[0].swapaxes(*p["ab"]), lambda ts, p, t: ts[0].swapaxes(*p["ab"])),
         F("mT:property", "transpose", 1, lambda r, s, d: None if len(s[0]) < 2 else {},
           lambda xs, p: xs[0].mT, lambda ts, p, t: ts[0].mT),
+        F("T:property", "transpose", 1, lambda r, s, d: {"axes": None}, lambda xs, p: xs[0].T,
+          t_perm),
         F("broadcast_to:method", "broadcast_to", 1, lambda r, s, d: {"shape": bshape(r, s[0])},
           lambda xs, p: xs[0].broadcast_to(p["shape"]),
           lambda ts, p, t: ts[0].expand(p["shape"])),
@@ -273,6 +275,10 @@ def selection_forms() -> list[Form]:
     def t_where(ts, p, torch):
         return torch.where(torch.from_numpy(p["cond"]), ts[0], ts[1])
 
+    def t_cast(ts, p, torch):
+        return ts[0].to(getattr(torch, np.dtype(p["via"]).name)).to(
+            getattr(torch, np.dtype(p["back"]).name))
+
     def cast(dtype):
         return {np.dtype(np.float64): np.float32, np.dtype(np.float32): np.float64,
                 np.dtype(np.float16): np.float32}[np.dtype(dtype)]
@@ -290,9 +296,9 @@ def selection_forms() -> list[Form]:
         F("where:ops", "where", 2, make_where,
           lambda xs, p: ops.where(xs[0], xs[1], cond=p["cond"]), t_where),
         F("astype:method", "astype", 1, lambda r, s, d: {"via": cast(d), "back": d},
-          lambda xs, p: xs[0].astype(p["via"]).astype(p["back"]),
-          lambda ts, p, torch: ts[0].to(getattr(torch, np.dtype(p["via"]).name)).to(
-              getattr(torch, np.dtype(p["back"]).name)), fd_ok=False),
+          lambda xs, p: xs[0].astype(p["via"]).astype(p["back"]), t_cast, fd_ok=False),
+        F("astype:function", "astype", 1, lambda r, s, d: {"via": cast(d), "back": d},
+          lambda xs, p: al.astype(al.astype(xs[0], p["via"]), p["back"]), t_cast, fd_ok=False),
     ]
 
 

@@ -133,6 +133,34 @@ def test_every_op_and_spelling_has_a_form():
                                 if n.split(":")[0] in ("neg", "abs", "getitem")]
 
 
+NOT_OPS = {   # public names that are not differentiable operations on Tensors
+    "functions": {"Tensor", "as_tensor", "tensor", "arange", "eye", "full", "ones", "ones_like",
+                  "rand", "randn", "zeros", "zeros_like", "backward", "enable_grad",
+                  "is_grad_enabled", "no_grad", "AnomalyError", "detect_anomaly",
+                  "is_anomaly_enabled", "compare_gradients", "GradcheckError", "gradcheck",
+                  "gradgradcheck", "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad",
+                  "vjp", "Scalar", "grads", "scalars", "values", "draw_graph",
+                  "draw_side_by_side", "explain", "graph_stats", "save_graph", "data",
+                  "functional", "nn", "ops", "optim"},
+    "methods": {"add_", "sub_", "mul_", "div_", "copy_", "fill_", "zero_",   # in place: core
+                "backward", "data", "detach", "dtype", "grad", "id", "is_leaf", "item", "name",
+                "ndim", "numpy", "op", "register_hook", "requires_grad", "requires_grad_",
+                "retain_grad", "shape", "size", "tolist", "zero_grad"},
+}
+
+
+def test_every_public_function_and_method_has_a_form():
+    names = {f.name for f in FORMS}
+    prefixes = {n.split(":")[0] for n in names}
+    aliases = {n.split(":function-")[1] for n in names if ":function-" in n}
+    functions = [n for n in al.__all__ if n not in NOT_OPS["functions"]]
+    missing = [n for n in functions if f"{n}:function" not in names and n not in aliases]
+    assert not missing, f"public functions the fuzzer never calls: {missing}"
+    methods = [m for m in dir(al.Tensor) if not m.startswith("_") and m not in NOT_OPS["methods"]]
+    missing = [m for m in methods if m not in prefixes]
+    assert not missing, f"Tensor methods the fuzzer never calls: {missing}"
+
+
 def test_recipes_reach_every_form_dtype_and_index_kind():
     seen, dtypes, kinds, ranks = set(), set(), set(), set()
     for seed in range(600):
