@@ -18,9 +18,10 @@ Per graph:
   function closing over every outer variable, against PyTorch and finite differences.
 
 A graph that fails only because it touches a defect of the Tensor/op-table core that is tracked
-separately (issue 14: transpose with negative axes, pow at base 0 and at exponent 0, 0-d
-gradients; and one found here: mask VJPs that turn an infinite upstream gradient into NaN) is an
-expected failure naming the item (``fuzz_graphs.core_reason``); any other disagreement fails. Where
+separately (issue 14 item 3: pow at base 0 and at exponent 0; and one found here: mask VJPs
+that turn an infinite upstream gradient into NaN) is an expected failure naming the item
+(``fuzz_graphs.core_reason``); any other disagreement fails. (Items 1 and the 0-d gradient,
+which the fuzzer also caught, are fixed on main: they are no longer excused.) Where
 PyTorch itself is wrong and finite differences side with autograd_lite, the graph passes with a
 ``FuzzExplained`` warning naming the rule (``fuzz_graphs.second_order``).
 
