@@ -9,7 +9,7 @@ driver, modes; no NumPy) → ``ops`` (the op table) → ``tensor`` / ``scalar`` 
 
 from __future__ import annotations
 
-from . import api, data, functional, nn, ops, optim
+from . import api, data, functional, interop_numpy, losses, nn, ops, optim
 from .api import *  # noqa: F403  (every public op, generated from the op table)
 from .compare import compare_gradients
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -24,6 +24,8 @@ from .engine import (
 )
 from .functional import cross_entropy, log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .interop import from_dlpack
+from .losses import *  # noqa: F403  (mse_loss, l1_loss, nll_loss, ...: see losses.__all__)
 from .notation import explain
 from .scalar import Scalar, grads, scalars, values
 from .tensor import Tensor, as_tensor
@@ -34,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     *api.__all__,
+    *losses.__all__,
     "Tensor", "as_tensor", "tensor", "arange", "eye", "full", "ones", "ones_like", "rand", "randn",
     "zeros", "zeros_like",
     "backward", "enable_grad", "is_grad_enabled", "no_grad",
@@ -43,5 +46,6 @@ __all__ = [
     "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp",
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
-    "data", "functional", "nn", "ops", "optim",
+    "data", "functional", "interop_numpy", "losses", "nn", "ops", "optim",
+    "from_dlpack",
 ]

@@ -18,6 +18,9 @@ from .tensor import Tensor, as_tensor
 
 __all__: list[str] = ["stack"]   # extended below with every generated public name
 
+record = Tensor._record
+_NO_PARAMS: dict = {}
+
 
 def _operands(inputs: Any, where: str) -> list:
     """The op's inputs: Tensors as they are, Python numbers left weak (they take the dtype of
@@ -48,8 +51,9 @@ def _function(op: ops.Op) -> Callable[..., Tensor]:
         if front is None:
             if kwargs or len(args) != arity:
                 _bad_call(name, signature, args, kwargs)
-            inputs: Any = args
-            return op(*_operands(inputs, name))
+            if arity == 1 and type(args[0]) is Tensor:   # the common case, straight to recording
+                return record(op, args, _NO_PARAMS)
+            return op(*_operands(args, name))
         try:
             inputs, params = front(*args, **kwargs)
         except TypeError:
@@ -71,13 +75,14 @@ def _bad_call(name: str, signature: Any, args: tuple, kwargs: dict) -> None:
 
 
 def _operator(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
+    # Straight to recording (``self`` is a Tensor): operators are the hottest path of all.
     if reflected:
-        return lambda self, other: op(other, self)
-    return lambda self, other: op(self, other)
+        return lambda self, other: record(op, (other, self), _NO_PARAMS)
+    return lambda self, other: record(op, (self, other), _NO_PARAMS)
 
 
 _OPERATORS = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "pow": "pow",
-              "matmul": "matmul"}
+              "matmul": "matmul", "mod": "remainder"}
 
 for _op in list(ops.OPS.values()):
     if _op.public is None and _op.method is None:
@@ -91,22 +96,23 @@ for _op in list(ops.OPS.values()):
 for _dunder, _name in _OPERATORS.items():
     setattr(Tensor, f"__{_dunder}__", _operator(ops.OPS[_name], False))
     setattr(Tensor, f"__r{_dunder}__", _operator(ops.OPS[_name], True))
-Tensor.__neg__ = lambda self: ops.neg(self)            # type: ignore[method-assign]
-Tensor.__abs__ = lambda self: ops.absolute(self)       # type: ignore[method-assign]
+Tensor.__neg__ = lambda self: record(ops.neg, (self,), _NO_PARAMS)  # type: ignore
+Tensor.__abs__ = lambda self: record(ops.absolute, (self,), _NO_PARAMS)  # type: ignore
 Tensor.softmax = lambda self, axis=-1: functional.softmax(self, axis=axis)  # type: ignore
 Tensor.log_softmax = lambda self, axis=-1: functional.log_softmax(self, axis=axis)  # type: ignore
 del _op, _fn, _dunder, _name
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (see :meth:`Tensor.mean`).
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Mean over ``axis`` (alias ``dim``; see :meth:`Tensor.mean`).
 
     Example
     -------
     >>> al.mean([1.0, 2.0, 6.0])
     Tensor(3., dtype=float64)
     """
-    return as_tensor(x, "mean").mean(axis, keepdims)
+    return as_tensor(x, "mean").mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def stack(xs: Any, axis: int = 0) -> Tensor:
@@ -131,3 +137,23 @@ def stack(xs: Any, axis: int = 0) -> Tensor:
 
 
 __all__.append("mean")
+
+
+def cat(tensors: Any, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Alias of :func:`concatenate` with PyTorch's name and ``dim=`` (``axis=`` also works).
+
+    Example
+    -------
+    >>> al.cat([[[1.0]], [[2.0]]], dim=1)
+    Tensor([[1., 2.]], dtype=float64)
+    """
+    return globals()["concatenate"](tensors, axis=dim if axis is None else axis)
+
+
+__all__.append("cat")
+
+
+from . import composites  # noqa: E402  (the functions composed of primitives, same layer)
+from .composites import *  # noqa: E402,F403
+
+__all__ += composites.__all__

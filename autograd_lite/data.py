@@ -63,6 +63,14 @@ class DataLoader:
         self.drop_last = drop_last
         self.rng = np.random.default_rng(seed)
 
+    def skip_epochs(self, k: int) -> None:
+        """Advance the shuffling as ``k`` epochs would, without producing batches (to resume a
+        run: the next epoch then visits the data in the order it would have)."""
+        _count("DataLoader.skip_epochs", "k", k, 0)
+        if self.shuffle:
+            for _ in range(k):
+                self.rng.permutation(len(self.X))
+
     def __len__(self) -> int:
         n, b = len(self.X), self.batch_size
         return n // b if self.drop_last else math.ceil(n / b)

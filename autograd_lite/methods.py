@@ -1,4 +1,6 @@
-"""Tensor methods composed of primitives: transposes, ``mean``, squeezing, expanding.
+"""Tensor methods composed of primitives: transposes, ``mean``, squeezing, expanding, and the
+PyTorch spellings (``view``, ``clamp``, ``clone``, ``to``, ``float``, ``double``, ``t``), each
+an alias of one implementation.
 
 A mixin of ``Tensor``: each method calls the generated primitive methods (``reshape``,
 ``transpose``, ``sum``, ``broadcast_to``), so none has a VJP of its own.
@@ -8,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .ops import normalize_axes
+from .ops.reduce import torch_aliases
 
 __all__ = ["Methods"]
 
@@ -42,14 +47,16 @@ class Methods:
         axes[a], axes[b] = axes[b], axes[a]
         return self.transpose(*axes)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
-        """Mean over ``axis``: the sum divided by the number of elements reduced.
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Any:
+        """Mean over ``axis`` (alias ``dim``): the sum divided by the number of elements reduced.
 
         Example
         -------
         >>> al.Tensor([[1.0, 2.0], [3.0, 5.0]]).mean(axis=0)
         Tensor([2. , 3.5], dtype=float64)
         """
+        axis, keepdims = torch_aliases("mean", axis, keepdims, dim, keepdim)
         n = 1
         for a in normalize_axes(axis, self.ndim, "mean"):
             n *= self.shape[a]
@@ -81,3 +88,43 @@ class Methods:
     def flatten(self) -> Any:
         """The elements as a 1-D tensor."""
         return self.reshape(-1)
+
+    # -- PyTorch spellings: aliases, each of one implementation above or in the op table -------
+    def view(self, *shape: Any) -> Any:
+        """Alias of :meth:`reshape` (PyTorch's name; the result is a new node, not a view)."""
+        return self.reshape(*shape)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002 - PyTorch's names
+        """Alias of :meth:`clip` with PyTorch's argument names.
+
+        Example
+        -------
+        >>> al.Tensor([-2.0, 0.5, 3.0]).clamp(min=0.0)
+        Tensor([0. , 0.5, 3. ], dtype=float64)
+        """
+        return self.clip(min, max)
+
+    def clone(self) -> Any:
+        """A copy recorded in the graph (gradients flow back through it), as PyTorch's."""
+        return self.astype(self.dtype)
+
+    def to(self, dtype: Any) -> Any:
+        """Alias of :meth:`astype` (``t.to(np.float32)``); ``"cpu"`` returns the tensor itself."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        return self.astype(dtype)
+
+    def float(self) -> Any:
+        """Alias of ``astype(np.float32)``."""
+        return self.astype(np.float32)
+
+    def double(self) -> Any:
+        """Alias of ``astype(np.float64)``."""
+        return self.astype(np.float64)
+
+    def t(self) -> Any:
+        """The transpose of a matrix (a 0-D or 1-D tensor is returned as it is), as PyTorch's."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape "
+                             f"{self.shape} (use .mT or .transpose(...))")
+        return self.transpose() if self.ndim == 2 else self

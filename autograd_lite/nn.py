@@ -6,8 +6,8 @@ subclasses). :class:`Linear`, :class:`Sequential`, :class:`MLP`, the activations
 :class:`Dropout` are small modules written with ordinary Tensor operations; their gradients come
 from the same primitives as everything else.
 
-Checkpoints (:func:`save`, :func:`load`) are ``.npz`` files of plain numeric arrays, read with
-``allow_pickle=False`` (loading a checkpoint never runs code) and written atomically.
+Checkpoints: :func:`save` and :func:`load` live in :mod:`autograd_lite.checkpoint` (``.npz`` files
+of plain numeric arrays, never unpickled, written atomically) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,15 +15,12 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-import os
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .checkpoint import load, save
 from .inplace import touch
 from .tensor import Tensor, as_tensor
 
@@ -73,23 +70,45 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.setdefault("_params", {})      # tolerate a subclass that skips super().__init__
         modules = d.setdefault("_modules", {})
+        buffers = d.setdefault("_buffers", {})
+        if name in buffers and not isinstance(value, (Parameter, Module)):
+            buffers[name] = None if value is None else as_tensor(value, "register_buffer")
+            object.__setattr__(self, name, buffers[name])
+            return
         params.pop(name, None)
         modules.pop(name, None)
+        buffers.pop(name, None)
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Module):
             modules[name] = value
+        else:
+            _refuse_plain(self, name, value)
+            if type(value) in (list, tuple, dict, set):   # checked again by named_parameters
+                d.setdefault("_plain", set()).add(name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self.__dict__.get("_params", {}).pop(name, None)
         self.__dict__.get("_modules", {}).pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Register an array as state saved in ``state_dict`` but not trained (statistics)."""
+        self.__dict__.setdefault("_buffers", {})[name] = None
+        setattr(self, name, value)
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """``(path, buffer)`` pairs of this module and its submodules."""
+        return [(f"{path}.{name}" if path else name, b) for path, m in self.named_modules()
+                for name, b in m.__dict__.get("_buffers", {}).items() if b is not None]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}: define forward()")
@@ -109,6 +128,8 @@ class Module:
         seen: set[int] = set()
         out = []
         for path, m in self.named_modules():
+            for name in m.__dict__.get("_plain", ()):   # a plain list filled after assignment
+                _refuse_plain(m, name, m.__dict__.get(name))
             for name, p in m.__dict__.get("_params", {}).items():
                 if id(p) not in seen:
                     seen.add(id(p))
@@ -140,23 +161,21 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter path → a copy of its array (a snapshot: later training does not change it)."""
-        return {name: p._data.copy() for name, p in self.named_parameters()}
+        """Parameter and buffer path → a copy of its array (a snapshot)."""
+        return {name: p._data.copy() for name, p in self.named_parameters() + self.named_buffers()}
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> Module:
-        """Copy arrays from ``state`` into the parameters, checking names, shapes and dtypes.
-
-        Raises ``KeyError`` naming missing (or, with ``strict``, unexpected) keys and ``ValueError``
-        naming the key whose shape or dtype differs; nothing is changed when a check fails.
-        """
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state`` into parameters and buffers; returns ``(missing_keys, unexpected_keys)``
+        (``strict``: they raise ``KeyError``). A wrong shape or dtype raises ``ValueError``."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state).__name__}")
-        params = dict(self.named_parameters())
+        params = dict(self.named_parameters() + self.named_buffers())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
+        params = {k: p for k, p in params.items() if k in state}
         where = type(self).__name__
-        if missing or (strict and unexpected):
+        if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict: {where}: missing keys {missing}, unexpected keys "
                            f"{unexpected}")
         arrays = {}
@@ -173,7 +192,7 @@ class Module:
         for k, p in params.items():
             np.copyto(p._data, arrays[k])
             touch(p)
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # -- repr ------------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -188,6 +207,17 @@ class Module:
             label = f"({path.rsplit('.', 1)[-1]}): " if depth else ""
             lines.append("  " * depth + label + head)
         return "\n".join(lines)
+
+    # -- PyTorch exchange (see autograd_lite.interop; torch is imported only when called) ---
+    def to_torch(self) -> Any:
+        """The equivalent ``torch.nn`` module with the same weights (Linear transposed)."""
+        from .interop import to_torch
+        return to_torch(self)
+
+    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> Module:
+        """Load the ``state_dict`` of the PyTorch module :meth:`to_torch` builds."""
+        from .interop import load_torch_state_dict
+        return load_torch_state_dict(self, state_dict)
 
 
 def _walk(root: Module, prefix: str = "") -> Iterator[tuple[str, int, Module]]:
@@ -418,81 +448,11 @@ class MLP(Module):
         return f"{self.sizes}"
 
 
-# ---------------------------------------------------------------------------------------------
-# Checkpoints
+from . import containers, init, layers  # noqa: E402  (containers, layers, nn.init: re-exported)
+from .containers import *  # noqa: E402, F403
+from .containers import IncompatibleKeys, _refuse_plain  # noqa: E402  (used by Module)
+from .layers import *  # noqa: E402, F403
 
+__all__ += [*containers.__all__, *layers.__all__, "init"]
 
-def _state(module_or_state: Module | Mapping[str, Any]) -> dict[str, np.ndarray]:
-    if isinstance(module_or_state, Module):
-        return module_or_state.state_dict()
-    if not isinstance(module_or_state, Mapping):
-        raise TypeError(f"save: expected a Module or a mapping of names to arrays, got "
-                        f"{type(module_or_state).__name__}")
-    state = {}
-    for k, v in module_or_state.items():
-        arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"save: key {k!r} holds dtype {arr.dtype}; checkpoints store only "
-                            "numeric arrays")
-        state[str(k)] = arr
-    return state
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def save(module_or_state: Module | Mapping[str, Any], path: str | os.PathLike) -> Path:
-    """Write a module's ``state_dict()`` (or a dict of arrays) to ``path`` as ``.npz``.
-
-    The write is atomic: the arrays go to a temporary file in the same directory, which is
-    flushed to disk and then renamed over ``path`` — a crash mid-save leaves any previous
-    checkpoint at ``path`` intact. Arrays round-trip bit for bit.
-
-    Example
-    -------
-    >>> save(model, "model.npz")
-    >>> model.load_state_dict(load("model.npz"))
-    """
-    state = _state(module_or_state)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)     # mkstemp makes it 0600; give it a normal file's mode
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **state)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def load(path: str | os.PathLike, module: Module | None = None) -> dict[str, np.ndarray]:
-    """Read a checkpoint written by :func:`save`: name → array (into ``module`` too, if given).
-
-    Never unpickles: an object array in the file raises ``ValueError`` naming its key. With
-    ``module``, the state is loaded with ``module.load_state_dict`` (checking keys, shapes and
-    dtypes).
-    """
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise ValueError(f"load: {os.fspath(path)!r} is not a checkpoint .npz file: {e}") from None
-    state = {}
-    with npz:
-        if not hasattr(npz, "files"):
-            raise ValueError(f"load: {os.fspath(path)!r} holds a single array, not a checkpoint")
-        for k in npz.files:
-            try:
-                state[k] = npz[k]
-            except ValueError as e:
-                raise ValueError(f"load: key {k!r} in {os.fspath(path)!r} is a pickled object "
-                                 f"array; checkpoints hold only numeric arrays and are read "
-                                 f"without unpickling ({e})") from None
-    if module is not None:
-        module.load_state_dict(state)
-    return state
+from .conv_layers import *  # noqa: E402, F403  (conv, pooling, 2-D norm layers; they use Module)

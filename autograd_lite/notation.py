@@ -14,6 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import Node, toposort
+from .notation_index import (
+    axis_letters,
+    conv_matrix_rule,
+    conv_rows,
+    einsum_matrix_rule,
+    index_rule,
+)
+from .ops.einsum import subscripts
 from .viz import _forward, _is_scalar, _names, _op, _shape, _value
 
 __all__ = ["Explanation", "Step", "explain"]
@@ -109,7 +117,10 @@ def _summed_axes(raw: tuple, shape: tuple) -> tuple[int, ...]:
                                       if n == 1 and raw[lead + i] != 1)
 
 
-def explain(root: Node) -> Explanation:
+NOTATIONS = ("matrix", "index", "both")
+
+
+def explain(root: Node, notation: str = "matrix") -> Explanation:
     """The backward pass from ``root`` written as matrix equations, in the order it runs.
 
     For every node backward visits, its forward equation, then one line per input that gets a
@@ -117,6 +128,12 @@ def explain(root: Node) -> Explanation:
     by names (``name=`` or a generated ``t<k>``; gradients are prefixed with ``d``) and the shapes
     that make it line up. A broadcast input shows the sum that undoes the broadcast; a second
     path into the same node is written ``+=`` (the gradients add).
+
+    ``notation="index"`` writes the VJPs of ``matmul``, ``einsum`` and ``conv2d`` nodes in
+    index notation (``dW[i,j] = Σ_n A[n,i]·dZ[n,j]``; one letter is one axis throughout);
+    ``"both"`` puts the index form beside the matrix form (``⇔``). A convolution's matrix form
+    is the product it really is: ``Xcol = unfold(X)``, ``dWmat = Xcolᵀ @ dYmat``,
+    ``dX = fold(dYmat @ Wmatᵀ)``, with the shapes.
 
     Example
     -------
@@ -131,10 +148,14 @@ def explain(root: Node) -> Explanation:
     """
     if not isinstance(root, Node):
         raise TypeError(f"explain: expected a Tensor or Scalar, got {type(root).__name__}")
+    if notation not in NOTATIONS:
+        raise ValueError(f"explain: notation must be one of {NOTATIONS}, got {notation!r}")
     if not root.requires_grad:
         raise ValueError("explain: the root does not require grad, so backward would not run")
-    names = _names(_forward([root]))
+    order = _forward([root])
+    names = _names(order)
     scalar = _is_scalar(root)
+    letters = axis_letters(order) if notation != "matrix" and not scalar else None
     rname = names[id(root)]
 
     def shape_of(n: Node) -> tuple:
@@ -160,8 +181,13 @@ def explain(root: Node) -> Explanation:
             continue
         nm = names[id(node)]
         args = ", ".join(name_of(p) for p in node._parents)
+        if op.name == "einsum":
+            args = f"'{subscripts(node._params['spec'])}', {args}"
         shape_note = "" if scalar else f"  {_shape(shape_of(node))}"
         rows.append((f"{nm} = {op.name}({args}){shape_note}", "", "", ""))
+        conv = op.name == "conv2d" and not scalar
+        if conv and notation != "index":
+            rows.extend((r, "", "", "") for r in conv_rows(node, lambda n: names[id(n)]))
         syms = {"g": (f"d{nm}", f"d{nm}ᵀ"), "out": (nm, nm + "ᵀ")}
         dims = {"g": shape_of(node), "out": shape_of(node)}
         for i, p in enumerate(node._parents[:2]):
@@ -171,17 +197,26 @@ def explain(root: Node) -> Explanation:
             if not p.requires_grad:
                 continue
             text = op.rules[min(i, len(op.rules) - 1)]   # variadic ops have one rule
-            rule, shapes, shape = _fill(text, syms), "", None
+            rule, shapes, shape, idx = _fill(text, syms), "", None, None
             if not scalar:
                 raw = _raw_shape(node, i)
                 if raw is None:
                     continue
                 shape = shape_of(p)
                 rule, shapes = _with_shapes(rule, text, raw, shape, dims)
+                if op.name == "einsum":
+                    rule = einsum_matrix_rule(node, i, lambda n: names[id(n)])
+                if conv and notation != "index":
+                    rule, shapes = conv_matrix_rule(node, i, lambda n: names[id(n)])
+                idx = None if letters is None else index_rule(node, i, lambda n: names[id(n)],
+                                                              letters)
+                if idx is not None:
+                    lhs_idx, rule = idx[0], (idx[1] if notation == "index" else
+                                             f"{idx[1]}   ⇔   d{names[id(p)]} = {rule}")
             acc = id(p) in seen
             seen.add(id(p))
             target = names[id(p)]
-            rows.append((f"  d{target}", "+=" if acc else "=", rule,
+            rows.append((f"  {lhs_idx}" if idx else f"  d{target}", "+=" if acc else "=", rule,
                          shapes + ("   (another path: gradients add)" if acc else "")))
             steps.append(Step(target, f"d{target}", rule, shapes, shape, acc))
     return Explanation(rname, tuple(rows), tuple(steps))

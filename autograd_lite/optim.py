@@ -1,7 +1,10 @@
-"""Optimizers: ``SGD`` (momentum, Nesterov, weight decay), ``Adam`` and ``AdamW``.
+"""Optimizers: ``SGD`` (momentum, dampening, Nesterov, weight decay), ``Adam`` and ``AdamW``
+(with AMSGrad); ``RMSprop``, ``Adagrad``, gradient clipping (:mod:`autograd_lite.optimizers`)
+and learning-rate schedulers (:mod:`autograd_lite.schedulers`) are re-exported here.
 
-Each follows PyTorch's update rule exactly (same order of operations, ``dampening=0``, bias
+Each follows PyTorch's update rule exactly (same order of operations, bias
 correction and ``eps`` added after the square root), so runs can be compared step by step.
+State lives in ``self.state``, one dict per parameter.
 Updates are written in NumPy, in place into each ``p.data``; gradients are only read (a gradient
 array may be shared with other tensors, so it is never modified).
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -66,12 +69,83 @@ class Optimizer:
     def _update(self, x: np.ndarray, g: np.ndarray, state: dict) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        """The public numeric settings (``lr``, ``momentum``, ``betas``...) of this optimizer."""
+        return {k: v for k, v in vars(self).items()
+                if not k.startswith("_") and k not in ("params", "state")
+                and isinstance(v, (numbers.Real, tuple))}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything needed to resume exactly, as flat numeric arrays (``save`` writes them).
+
+        PyTorch's layout, flattened: ``state.<i>.<name>`` for parameter ``i``'s state (Adam's
+        ``step``, ``m``, ``v``; SGD's ``momentum_buffer``) and ``hyper.<name>`` for the
+        hyperparameters (``lr``, ``betas``...). Arrays are copies.
+
+        Example
+        -------
+        >>> model = al.nn.MLP([2, 3], rng=0)
+        >>> opt = Adam(model.parameters())
+        >>> sorted(opt.state_dict())
+        ['hyper.betas', 'hyper.eps', 'hyper.lr', 'hyper.weight_decay']
+        >>> al.nn.save(opt, "optimizer.npz")              # doctest: +SKIP
+        >>> al.nn.load("optimizer.npz", opt)              # doctest: +SKIP
+        """
+        out = {f"hyper.{k}": np.array(v) for k, v in self._hyperparameters().items()}
+        for i, state in enumerate(self.state):
+            for k, v in state.items():
+                out[f"state.{i}.{k}"] = np.array(v)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> Optimizer:
+        """Restore :meth:`state_dict`'s arrays: per-parameter state (checked against each
+        parameter's shape and dtype) and hyperparameters. Nothing changes when a check fails."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{where}: expected a mapping of names to arrays, got "
+                            f"{type(state).__name__}")
+        hyper = self._hyperparameters()
+        missing = [f"hyper.{k}" for k in hyper if f"hyper.{k}" not in state]
+        known = {f"hyper.{k}" for k in hyper}
+        unexpected = [k for k in state if not k.startswith("state.") and k not in known]
+        if missing or unexpected:
+            raise KeyError(f"{where}: missing keys {missing}, unexpected keys {unexpected} "
+                           f"(a state of another optimizer?)")
+        new_hyper = {}
+        for k, old in hyper.items():
+            v = np.asarray(state[f"hyper.{k}"])
+            if v.shape != np.shape(old):
+                raise ValueError(f"{where}: hyper.{k} has shape {v.shape}, expected "
+                                 f"{np.shape(old)}")
+            new_hyper[k] = tuple(v.tolist()) if isinstance(old, tuple) else type(old)(v.item())
+        per_param: list[dict[str, Any]] = [{} for _ in self.params]
+        for key, v in state.items():
+            if not key.startswith("state."):
+                continue
+            i, _, name = key[6:].partition(".")
+            if not i.isdigit() or int(i) >= len(self.params) or not name:
+                raise KeyError(f"{where}: unexpected key {key!r} ({len(self.params)} parameters)")
+            p, v = self.params[int(i)], np.asarray(v)
+            if v.ndim == 0 and v.dtype.kind in "biu":
+                per_param[int(i)][name] = int(v)          # a step count
+            elif v.shape != p.shape or v.dtype != p.dtype:
+                raise ValueError(f"{where}: {key} has shape {v.shape} and dtype {v.dtype}; "
+                                 f"parameter {i} has shape {p.shape} and dtype {p.dtype}")
+            else:
+                per_param[int(i)][name] = np.array(v)     # an owned, writable copy
+        for k, v in new_hyper.items():
+            setattr(self, k, v)
+        self.state = per_param
+        return self
+
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, PyTorch's rule (``dampening=0``)::
+    """Stochastic gradient descent, PyTorch's rule::
 
         g ← g + weight_decay · x
-        b ← g (first step), else momentum · b + g
+        b ← g (first step), else momentum · b + (1 − dampening) · g
         g ← g + momentum · b (Nesterov), else b      (only when momentum ≠ 0)
         x ← x − lr · g
 
@@ -82,11 +156,13 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+                 weight_decay: float = 0.0, nesterov: bool = False,
+                 dampening: float = 0.0) -> None:
         super().__init__(params, lr)
         momentum = _hyper("SGD", "momentum", momentum)
-        if nesterov and momentum <= 0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        self.dampening = _hyper("SGD", "dampening", dampening)
+        if nesterov and (momentum <= 0 or self.dampening != 0):
+            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
         self.momentum = momentum
         self.weight_decay = _hyper("SGD", "weight_decay", weight_decay)
         self.nesterov = nesterov
@@ -100,7 +176,7 @@ class SGD(Optimizer):
                 b = state["momentum_buffer"] = np.array(g)    # an array even for 0-d
             else:
                 b *= self.momentum
-                b += g
+                b += g if self.dampening == 0 else (1 - self.dampening) * g
             g = g + self.momentum * b if self.nesterov else b
         x -= self.lr * g
 
@@ -110,7 +186,8 @@ class Adam(Optimizer):
 
         g ← g + weight_decay · x                     (L2 penalty; AdamW decouples it)
         m ← β₁ m + (1 − β₁) g ;  v ← β₂ v + (1 − β₂) g²
-        x ← x − lr / (1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+        v̂ ← max(v̂, v) (amsgrad=True), else v̂ = v
+        x ← x − lr / (1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + eps)
 
     Example
     -------
@@ -121,9 +198,10 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         super().__init__(params, lr)
         where = type(self).__name__
+        self.amsgrad = bool(amsgrad)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{where}: betas must be a pair of numbers, got {betas!r:.40}")
         self.betas = (_hyper(where, "betas", betas[0], 1.0),
@@ -148,6 +226,8 @@ class Adam(Optimizer):
         v *= b2
         v += (1 - b2) * (g * g)
         step_size = self.lr / (1 - b1 ** t)
+        if self.amsgrad:
+            v = state["v_max"] = np.maximum(state.get("v_max", v), v)
         denom = np.sqrt(v)
         denom /= np.sqrt(1 - b2 ** t)
         denom += self.eps
@@ -168,5 +248,13 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+                 weight_decay: float = 0.01, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+from .optimizers import *  # noqa: E402, F403  (RMSprop, Adagrad, clip_grad_norm_, ...)
+from .optimizers import __all__ as _optimizers_all  # noqa: E402
+from .schedulers import *  # noqa: E402, F403  (StepLR, CosineAnnealingLR, OneCycleLR, ...)
+from .schedulers import __all__ as _schedulers_all  # noqa: E402
+
+__all__ += [*_optimizers_all, *_schedulers_all]

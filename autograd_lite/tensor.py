@@ -196,6 +196,8 @@ class Tensor(InPlace, Methods, Node):
         else:
             xs = [p._data for p in parents]
             out = self._data
+        vjps = op.vjps
+        variadic = op.variadic
         cots: list = [None] * len(parents)
         passed = False   # g itself went to an input already: another one gets a copy
         i = -1
@@ -203,7 +205,13 @@ class Tensor(InPlace, Methods, Node):
             i += 1
             if not p.requires_grad:
                 continue
-            c = op.vjp(i, g, out, xs, params)
+            if variadic:
+                c = op.vjp(i, g, out, xs, params)
+            else:   # Op.vjp inlined (hot path: once per parent per backward)
+                f = vjps[i]
+                if f is None:
+                    continue
+                c = f(g, out, *xs, **params) if params else f(g, out, *xs)
             if c is None:
                 continue
             pd = p._data
@@ -240,21 +248,25 @@ class Tensor(InPlace, Methods, Node):
                                    "output needs an explicit grad= of that shape")
             g = np.ones_like(self._data)
         else:
-            raw = grad._data if isinstance(grad, Tensor) else grad
-            try:
-                arr = np.asarray(raw)
-            except (TypeError, ValueError):
-                arr = np.asarray(None)
-            if arr.dtype.kind not in "biuf":
-                raise TypeError(f"backward: grad must be numbers (real) of the output's shape "
-                                f"{self.shape}, got {type(grad).__name__} with dtype {arr.dtype}")
-            if arr.shape != self.shape:
-                raise ValueError(f"backward: grad has shape {arr.shape}, but the output has "
-                                 f"shape {self.shape}")
+            arr = self._gradient_of_my_shape(grad, "backward: grad")
             if create_graph and isinstance(grad, Tensor):
                 return grad   # a recorded upstream gradient stays differentiable (jvp, gradgrad)
             g = np.array(arr, dtype=self.dtype)   # a copy: the caller's array is never stored
         return Tensor(g) if create_graph else g
+
+    def _gradient_of_my_shape(self, value: Any, where: str) -> np.ndarray:
+        """A gradient given by the user or a hook, as an array: real numbers of this tensor's
+        shape, else a clear error naming ``where``."""
+        try:
+            arr = np.asarray(value._data if isinstance(value, Tensor) else value)
+        except (TypeError, ValueError):
+            arr = np.asarray(None)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: expected real numbers of shape {self.shape}, got "
+                            f"{type(value).__name__} with dtype {arr.dtype}")
+        if arr.shape != self.shape:
+            raise ValueError(f"{where}: got shape {arr.shape}, expected {self.shape}")
+        return arr
 
     def _wrap_grad(self, g: Any) -> Tensor:
         return g if isinstance(g, Tensor) else Tensor._leaf(np.asarray(g))
@@ -266,14 +278,8 @@ class Tensor(InPlace, Methods, Node):
         return ", ".join(f"{p.shape} {p.dtype}" for p in self._parents)
 
     def _unwrap_grad(self, g: Any, create_graph: bool, hook: Any = None) -> Any:
-        arr = g._data if isinstance(g, Tensor) else np.asarray(g)
-        where = f"hook {getattr(hook, '__name__', hook)!s:.40}"
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{where} returned {type(g).__name__} with dtype {arr.dtype}; a "
-                            f"hook must return real numbers of shape {self.shape} (or None)")
-        if arr.shape != self.shape:
-            raise ValueError(f"{where} returned a gradient of shape {arr.shape}, expected "
-                             f"{self.shape}")
+        name = getattr(hook, "__name__", hook)
+        arr = self._gradient_of_my_shape(g, f"hook {name!s:.40} returned a gradient")
         if create_graph and isinstance(g, Tensor):
             return g if g.dtype == self.dtype else g.astype(self.dtype)
         arr = np.array(arr, dtype=self.dtype)   # cast like a VJP's result, and never shared
@@ -353,6 +359,14 @@ class Tensor(InPlace, Methods, Node):
     def numpy(self) -> np.ndarray:
         """The values as an ``ndarray`` (shared, not copied; see ``data``)."""
         return self._data
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """A DLPack capsule of the values, no copy (``torch.from_dlpack(t)``,
+        ``np.from_dlpack(t)``); keyword arguments are NumPy's."""
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._data.__dlpack_device__()
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""

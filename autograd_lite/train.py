@@ -1,21 +1,28 @@
-"""The training loop behind ``autograd-lite train``: :func:`fit`, :func:`evaluate`, :func:`run`.
+"""The training loop behind ``autograd-lite train``: :func:`fit`, :func:`evaluate`, :func:`run`,
+:func:`resume`.
 
 :func:`fit` is the loop everyone knows from PyTorch — forward, cross-entropy (fused or composed),
 ``zero_grad``, ``backward``, ``step`` — over shuffled minibatches, with a progress bar showing the
 running loss and accuracy (tqdm when installed, the ``progress`` extra; otherwise a line per
-epoch). :func:`run` is the whole command: data, model, optimizer, training, and the files written
-to the output directory (checkpoint, config, per-epoch CSV and, with matplotlib — the ``plot``
-extra — a loss/accuracy curve PNG).
+epoch). Ctrl-C (SIGINT, in the main thread) stops it cleanly at the end of the current step; a
+second Ctrl-C aborts. :func:`run` is the whole command: options checked and memory estimated
+first, then data, model, optimizer, training, and the run directory (checkpoint, optimizer state,
+config, progress, per-epoch CSV and, with matplotlib — the ``plot`` extra — a loss/accuracy curve
+PNG), also after an interruption. :func:`resume` continues a run bit for bit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
+import io
 import json
+import signal
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +30,19 @@ import numpy as np
 
 from . import data as datasets
 from . import functional, nn, optim
+from .checkpoint import atomic_write, load, save
 from .engine import no_grad
+from .preflight import (
+    OptionError,
+    check_memory,
+    finite_float,
+    nonnegative_int,
+    output_dir,
+    positive_int,
+)
 
-__all__ = ["History", "Config", "fit", "evaluate", "run", "DEFAULTS"]
+__all__ = ["History", "Progress", "Config", "Result", "fit", "evaluate", "run", "resume",
+           "parse_sizes", "estimate_memory", "DEFAULTS"]
 
 LOSSES = ("fused", "composed")
 OPTIMIZERS = ("sgd", "adam")
@@ -41,6 +58,22 @@ SGD_LR = 0.1   # SGD (momentum 0.9) default learning rate
 
 
 @dataclass
+class Progress:
+    """Where a run is: steps taken, epochs completed, and the running figures of the epoch in
+    progress (``batch`` batches into it). Saved as ``progress.json`` so :func:`resume` can
+    continue exactly."""
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    interrupted: bool = False
+    per_epoch: int = 0          # batches per epoch
+
+
+@dataclass
 class History:
     """Per-epoch figures of a training run."""
 
@@ -48,16 +81,22 @@ class History:
     train_loss: list[float] = field(default_factory=list)   # mean loss over the epoch's batches
     train_acc: list[float] = field(default_factory=list)    # accuracy over the epoch's batches
     test_acc: list[float] = field(default_factory=list)     # after the epoch (NaN: no test set)
+    progress: Progress = field(default_factory=Progress, repr=False)   # where training stopped
+
+    def figures(self) -> dict[str, list]:
+        """The four per-epoch lists, by name."""
+        return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
+                "test_acc": self.test_acc}
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write one row per epoch."""
-        path = Path(path)
-        with open(path, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["epoch", "train_loss", "train_acc", "test_acc"])
-            for row in zip(self.epoch, self.train_loss, self.train_acc, self.test_acc):
-                w.writerow([row[0]] + [f"{v:.6g}" for v in row[1:]])
-        return path
+        """Write one row per epoch (atomically); a fractional epoch is an interrupted one."""
+        text = io.StringIO()
+        w = csv.writer(text)
+        w.writerow(["epoch", "train_loss", "train_acc", "test_acc"])
+        for row in zip(self.epoch, self.train_loss, self.train_acc, self.test_acc):
+            epoch = str(row[0]) if float(row[0]).is_integer() else f"{row[0]:.4f}"
+            w.writerow([epoch] + [f"{v:.6g}" for v in row[1:]])
+        return atomic_write(path, lambda f: f.write(text.getvalue().encode()), what="train")
 
 
 def _loss(logits: Any, y: np.ndarray, loss: str) -> Any:
@@ -69,7 +108,7 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1
 
     Example
     -------
-    >>> evaluate(model, split.X_test, split.y_test)
+    >>> evaluate(model, split.X_test, split.y_test)      # doctest: +SKIP
     0.972
     """
     was_training = model.training
@@ -82,29 +121,62 @@ def evaluate(model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1
     return correct / len(X)
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
     if enabled and importlib.util.find_spec("tqdm") is not None:
         from tqdm.auto import tqdm
-        return tqdm(total=total, unit="step", leave=True, file=sys.stderr)
+        return tqdm(total=total, initial=initial, unit="step", leave=True, file=sys.stderr)
     return None
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(enabled: bool, log: Callable[[str], Any]) -> Iterator[list[bool]]:
+    """While training: the first SIGINT (Ctrl-C) sets ``flag[0]`` (stop after this step), a second
+    one raises ``KeyboardInterrupt`` as usual. Only in the main thread."""
+    flag = [False]
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    old = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag[0]:
+            raise KeyboardInterrupt
+        flag[0] = True
+        log("\ninterrupted: stopping at the end of this step (Ctrl-C again to abort)")
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def fit(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarray, *,
         epochs: int, batch_size: int = 64, loss: str = "fused", seed: int = 0,
         X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
-        progress: bool = True, log: Callable[[str], Any] = print) -> History:
+        progress: bool = True, log: Callable[[str], Any] = print, max_steps: int | None = None,
+        start: Progress | None = None, history: History | None = None,
+        catch_interrupt: bool = True) -> History:
     """Train ``model`` with ``optimizer`` on integer class labels ``y`` for ``epochs`` epochs.
 
     Each epoch visits the shuffled data (order from ``seed``) in minibatches of ``batch_size``
     (the last one may be smaller) and takes one optimizer step per batch on the mean
     cross-entropy, ``fused`` (one node) or ``composed`` (log-softmax from primitives). ``X`` is
-    cast to the dtype of the model's first parameter.
+    cast to the dtype of the model's first parameter. Training stops early after ``max_steps``
+    optimizer steps in total, or at the end of the step during which Ctrl-C was pressed
+    (``catch_interrupt``; ``Progress.interrupted`` then says so). ``start`` and ``history``
+    (from an earlier, stopped call) continue that run exactly where it stopped.
+
+    Returns the per-epoch :class:`History`; its ``progress`` is the :class:`Progress` reached.
 
     Example
     -------
-    >>> model = nn.MLP([2, 64, 64, 2], rng=0)
-    >>> hist = fit(model, optim.Adam(model.parameters(), lr=1e-2), X, y, epochs=30)
-    >>> hist.train_loss[-1]
+    >>> X, y = datasets.make_moons(200, seed=0)
+    >>> model = nn.MLP([2, 16, 2], rng=0)
+    >>> hist = fit(model, optim.Adam(model.parameters(), lr=1e-2), X, y, epochs=3,
+    ...            progress=False)
+    >>> hist.epoch, hist.progress.step
+    ([1, 2, 3], 12)
     """
     if loss not in LOSSES:
         raise ValueError(f"fit: loss must be one of {LOSSES}, got {loss!r}")
@@ -113,43 +185,83 @@ def fit(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray, y: np.ndarr
     if X_test is not None:
         X_test = np.asarray(X_test, dtype=dtype)
     loader = datasets.DataLoader(X, y, batch_size, shuffle=True, seed=seed)
-    hist = History()
-    bar = _progress_bar(epochs * len(loader), progress)
+    hist = History() if history is None else history
+    at = Progress() if start is None else Progress(**{**asdict(start), "interrupted": False})
+    at.per_epoch = len(loader)
+    loader.skip_epochs(at.epoch)
+    total = epochs * len(loader) if max_steps is None else min(max_steps, epochs * len(loader))
+    bar = _progress_bar(total, at.step, progress)
     model.train()
     try:
-        for epoch in range(1, epochs + 1):
-            total_loss, correct, seen = 0.0, 0, 0
-            for xb, yb in loader:
-                logits = model(xb)
-                L = _loss(logits, yb, loss)
-                optimizer.zero_grad()
-                L.backward()
-                optimizer.step()
-                total_loss += L.item() * len(yb)
-                correct += int((logits._data.argmax(axis=-1) == yb).sum())
-                seen += len(yb)
-                if bar is not None:
-                    bar.update()
-                    bar.set_postfix({"epoch": f"{epoch}/{epochs}",
-                                     "loss": f"{total_loss / seen:.4f}",
-                                     "acc": f"{correct / seen:.3f}"}, refresh=False)
-            test_acc = evaluate(model, X_test, y_test) if X_test is not None else float("nan")
-            hist.epoch.append(epoch)
-            hist.train_loss.append(total_loss / seen)
-            hist.train_acc.append(correct / seen)
-            hist.test_acc.append(test_acc)
-            if bar is None and progress:
-                log(f"epoch {epoch}/{epochs}  loss {total_loss / seen:.4f}  "
-                    f"acc {correct / seen:.3f}  test acc {test_acc:.3f}")
+        with _stop_on_interrupt(catch_interrupt, log) as stop:
+            limit = float("inf") if max_steps is None else max_steps
+            while at.epoch < epochs and not stop[0] and at.step < limit:
+                for i, (xb, yb) in enumerate(loader):
+                    if i < at.batch:
+                        continue          # done before the run was stopped
+                    logits = model(xb)
+                    L = _loss(logits, yb, loss)
+                    optimizer.zero_grad()
+                    L.backward()
+                    optimizer.step()
+                    at.step += 1
+                    at.batch += 1
+                    at.loss_sum += L.item() * len(yb)
+                    at.correct += int((logits._data.argmax(axis=-1) == yb).sum())
+                    at.seen += len(yb)
+                    if bar is not None:
+                        bar.update()
+                        bar.set_postfix({"epoch": f"{at.epoch + 1}/{epochs}",
+                                         "loss": f"{at.loss_sum / at.seen:.4f}",
+                                         "acc": f"{at.correct / at.seen:.3f}"}, refresh=False)
+                    if at.batch == at.per_epoch:
+                        _end_epoch(model, hist, at, X_test, y_test, epochs,
+                                   progress and bar is None, log)
+                    if stop[0] or at.step >= limit:
+                        break
+            at.interrupted = stop[0]
     finally:
         if bar is not None:
             bar.close()
+    hist.progress = at
     return hist
+
+
+def _end_epoch(model: nn.Module, hist: History, at: Progress, X_test: np.ndarray | None,
+               y_test: np.ndarray | None, epochs: int, verbose: bool,
+               log: Callable[[str], Any]) -> None:
+    at.epoch += 1
+    test_acc = evaluate(model, X_test, y_test) if X_test is not None else float("nan")
+    hist.epoch.append(at.epoch)
+    hist.train_loss.append(at.loss_sum / at.seen)
+    hist.train_acc.append(at.correct / at.seen)
+    hist.test_acc.append(test_acc)
+    if verbose:
+        log(f"epoch {at.epoch}/{epochs}  loss {at.loss_sum / at.seen:.4f}  "
+            f"acc {at.correct / at.seen:.3f}  test acc {test_acc:.3f}")
+    at.batch, at.loss_sum, at.correct, at.seen = 0, 0.0, 0, 0
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"64,64"`` → ``(64, 64)``; every item a positive integer (``"64,,64"`` is an error).
+
+    Example
+    -------
+    >>> parse_sizes("128, 64")
+    (128, 64)
+    """
+    items = [s.strip() for s in str(text).split(",")]
+    if not all(s.isdigit() and int(s) > 0 for s in items):
+        raise OptionError("hidden", f"expected comma-separated positive integers such as "
+                                    f"64,64, got {text!r}")
+    return tuple(int(s) for s in items)
 
 
 @dataclass
 class Config:
-    """Everything ``autograd-lite train`` needs (``None`` epochs/lr: the dataset's default)."""
+    """Everything ``autograd-lite train`` needs (``hidden``: sizes, or text such as ``"64,64"``;
+    ``None`` epochs/lr: the dataset's default; ``max_steps``: stop after this many optimizer
+    steps in total)."""
 
     data: str = "digits"
     hidden: tuple[int, ...] = (64, 64)
@@ -160,20 +272,49 @@ class Config:
     loss: str = "fused"
     seed: int = 0
     dtype: str = "float32"
+    max_steps: int | None = None
+    model: str = "mlp"   # "mlp" | "cnn" (nn.DigitsCNN, digits only)
 
     def resolved(self) -> Config:
-        """A copy with the dataset defaults filled in, after checking every choice."""
+        """A copy with the dataset defaults filled in, after checking every option
+        (:class:`~autograd_lite.preflight.OptionError` names the first bad one)."""
         for name, value, choices in (("data", self.data, datasets.DATASETS),
                                      ("optimizer", self.optimizer, OPTIMIZERS),
                                      ("loss", self.loss, LOSSES),
                                      ("dtype", self.dtype, ("float32", "float64"))):
             if value not in choices:
-                raise ValueError(f"train: {name} must be one of {choices}, got {value!r}")
-        d = DEFAULTS[self.data]
+                raise OptionError(name, f"expected one of {', '.join(choices)}, got {value!r}")
+        hidden = parse_sizes(self.hidden) if isinstance(self.hidden, str) else self.hidden
+        try:
+            hidden = tuple(positive_int("hidden", h) for h in hidden)
+        except TypeError:
+            raise OptionError("hidden", f"expected a sequence of positive integers, got "
+                                        f"{self.hidden!r:.40}") from None
+        if self.model not in ("mlp", "cnn") or (self.model == "cnn" and self.data != "digits"):
+            raise OptionError("model", f"expected 'mlp' or 'cnn' (cnn with --data digits only), "
+                                       f"got {self.model!r} with data {self.data!r}")
+        d = DEFAULTS[self.data] if self.model == "mlp" else nn.DigitsCNN.DEFAULTS
         lr = self.lr if self.lr is not None else d["lr"] if self.optimizer == "adam" else SGD_LR
-        epochs = self.epochs if self.epochs is not None else d["epochs"]
-        return Config(self.data, tuple(self.hidden), epochs, self.batch_size, self.optimizer, lr,
-                      self.loss, self.seed, self.dtype)
+        return Config(self.data, hidden,
+                      positive_int("epochs", d["epochs"] if self.epochs is None else self.epochs),
+                      positive_int("batch_size", self.batch_size), self.optimizer,
+                      finite_float("lr", lr, positive=True), self.loss,
+                      nonnegative_int("seed", self.seed), self.dtype,
+                      None if self.max_steps is None else positive_int("max_steps",
+                                                                       self.max_steps),
+                      self.model)
+
+
+def estimate_memory(cfg: Config, n_in: int, n_out: int) -> int:
+    """Bytes a run of ``cfg`` needs, roughly: weights, gradients and optimizer state (Adam's
+    ``m`` and ``v``; SGD's momentum), the update's temporaries for the largest layer (three
+    arrays of its size with Adam, two with SGD), and activations and their gradients for one
+    batch."""
+    sizes = [n_in, *cfg.hidden, n_out]
+    layers = [a * b + b for a, b in zip(sizes[:-1], sizes[1:])]
+    adam = cfg.optimizer == "adam"
+    params = (4 if adam else 3) * sum(layers) + (3 if adam else 2) * max(layers)
+    return np.dtype(cfg.dtype).itemsize * (params + 4 * cfg.batch_size * sum(sizes))
 
 
 def make_optimizer(name: str, params: list, lr: float) -> optim.Optimizer:
@@ -185,52 +326,161 @@ def make_optimizer(name: str, params: list, lr: float) -> optim.Optimizer:
 
 @dataclass
 class Result:
-    """What :func:`run` produced."""
+    """What :func:`run` or :func:`resume` produced (``progress.interrupted``: stopped by
+    Ctrl-C; ``out``: the run directory actually written, if any)."""
 
     model: nn.Module
     history: History
     train_acc: float
     test_acc: float
     files: list[Path]
+    progress: Progress = field(default_factory=Progress)
+    out: Path | None = None
+
+
+RUN_FILES = ("model.npz", "optimizer.npz", "config.json", "progress.json", "history.csv",
+             "curves.png")
+
+
+def next_run_dir(out: str | Path) -> Path:
+    """``out`` if it holds no run yet, else the first of ``out-2``, ``out-3``... that does not:
+    an earlier run is never overwritten."""
+    out = Path(out)
+    candidate, k = out, 1
+    while candidate.is_dir() and any((candidate / f).exists() for f in RUN_FILES):
+        k += 1
+        candidate = out.with_name(f"{out.name}-{k}")
+    return candidate
+
+
+def _prepare(cfg: Config, out: str | Path | None, log: Callable[[str], Any]
+             ) -> tuple[datasets.Split, Path | None]:
+    """Checks before work: data, memory, output directory."""
+    split = datasets.load(cfg.data, seed=cfg.seed, dtype=cfg.dtype)
+    need = estimate_memory(cfg, split.X_train.shape[1], split.n_classes)
+    check_memory("hidden", need, f"an MLP with hidden layers {','.join(map(str, cfg.hidden))} "
+                                 f"in {cfg.dtype} ({cfg.optimizer})")
+    if out is None:
+        return split, None
+    target = next_run_dir(out)
+    if target != Path(out):
+        log(f"{out} holds an earlier run; writing this one to {target}")
+    return split, output_dir("out", target)
 
 
 def run(config: Config, out: str | Path | None = None, *, progress: bool = True,
         log: Callable[[str], Any] = print) -> Result:
-    """Train an MLP as ``config`` says; write checkpoint, config, CSV and curve PNG to ``out``.
+    """Train an MLP as ``config`` says; write the run directory ``out`` (a new numbered one,
+    ``out-2``..., when ``out`` already holds a run). Options, memory and ``out`` are checked
+    before any training (:class:`~autograd_lite.preflight.OptionError`).
 
     Example
     -------
-    >>> res = run(Config(data="moons", epochs=5), "runs/moons")
-    >>> res.test_acc
+    >>> res = run(Config(data="moons", epochs=5), "runs/moons")   # doctest: +SKIP
+    >>> res.test_acc                                           # doctest: +SKIP
     """
     cfg = config.resolved()
-    split = datasets.load(cfg.data, seed=cfg.seed, dtype=cfg.dtype)
+    split, out_dir = _prepare(cfg, out, log)
     sizes = [split.X_train.shape[1], *cfg.hidden, split.n_classes]
-    model = nn.MLP(sizes, dtype=cfg.dtype, rng=cfg.seed)
+    model = (nn.MLP(sizes, dtype=cfg.dtype, rng=cfg.seed) if cfg.model == "mlp" else
+             nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
-    log(f"training {model.__class__.__name__}{sizes} on {cfg.data} "
+    log(f"training {model.__class__.__name__}{model.sizes} on {cfg.data} "
         f"({len(split.X_train)} train / {len(split.X_test)} test), {cfg.optimizer} lr={cfg.lr}, "
         f"{cfg.loss} cross-entropy, {cfg.epochs} epochs of batch {cfg.batch_size}, {cfg.dtype}")
+    return _train(cfg, split, model, opt, out_dir, Progress(), History(), progress, log)
+
+
+def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None = None,
+           progress: bool = True, log: Callable[[str], Any] = print) -> Result:
+    """Continue the run in directory ``out`` (written by :func:`run`, perhaps interrupted) from
+    where it stopped, bit for bit as if it had never stopped; ``epochs`` / ``max_steps``
+    replace the run's own totals (to train longer).
+
+    Example
+    -------
+    >>> resume("runs/moons", epochs=10)          # doctest: +SKIP
+    """
+    d = Path(out)
+    missing = [f for f in RUN_FILES[:4] if not (d / f).is_file()]
+    if missing:
+        raise OptionError("resume", f"{str(d)!r} is not a run directory written by "
+                                    f"`autograd-lite train` (missing {', '.join(missing)})")
+    try:
+        saved = json.loads((d / "config.json").read_text())
+        state = json.loads((d / "progress.json").read_text())
+        known = {f.name for f in fields(Config)}
+        cfg = Config(**{k: v for k, v in saved.items() if k in known})
+        at = Progress(**state["progress"])
+        hist = History(**state["history"])
+    except (ValueError, TypeError, KeyError) as e:
+        raise OptionError("resume", f"cannot read the run in {str(d)!r}: {e}") from None
+    cfg.hidden = tuple(cfg.hidden)
+    if epochs is not None:
+        cfg.epochs = epochs
+    if max_steps is not None:
+        cfg.max_steps = max_steps
+    cfg = cfg.resolved()
+    if at.epoch >= cfg.epochs or (cfg.max_steps is not None and at.step >= cfg.max_steps):
+        raise OptionError("epochs", f"the run in {str(d)!r} already finished {at.epoch} "
+                                    f"epochs ({at.step} steps); pass a larger --epochs or "
+                                    f"--max-steps to train longer")
+    split, _ = _prepare(cfg, None, log)
+    model = (nn.MLP(saved["sizes"], dtype=cfg.dtype, rng=cfg.seed) if cfg.model == "mlp" else
+             nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
+    opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
+    load(d / "model.npz", model)
+    load(d / "optimizer.npz", opt)
+    output_dir("out", d, create=False)
+    log(f"resuming {d} at epoch {at.epoch + 1}, batch {at.batch + 1} (step {at.step + 1}); "
+        f"training to {cfg.epochs} epochs")
+    return _train(cfg, split, model, opt, d, at, hist, progress, log)
+
+
+def _train(cfg: Config, split: datasets.Split, model: nn.Module, opt: optim.Optimizer,
+           out: Path | None, at: Progress, hist: History, progress: bool,
+           log: Callable[[str], Any]) -> Result:
     hist = fit(model, opt, split.X_train, split.y_train, epochs=cfg.epochs,
-               batch_size=cfg.batch_size, loss=cfg.loss, seed=cfg.seed, X_test=split.X_test,
-               y_test=split.y_test, progress=progress, log=log)
+                   batch_size=cfg.batch_size, loss=cfg.loss, seed=cfg.seed, X_test=split.X_test,
+                   y_test=split.y_test, progress=progress, log=log, max_steps=cfg.max_steps,
+                   start=at, history=hist)
+    at = hist.progress
     train_acc = evaluate(model, split.X_train.astype(cfg.dtype), split.y_train)
     test_acc = evaluate(model, split.X_test.astype(cfg.dtype), split.y_test)
-    log(f"final train accuracy {train_acc:.4f}  test accuracy {test_acc:.4f}")
-    files = [] if out is None else write_outputs(Path(out), model, hist, cfg, log)
-    return Result(model, hist, train_acc, test_acc, files)
+    if at.interrupted:
+        log(f"stopped after step {at.step} (epoch {at.epoch + 1}, batch {at.batch}): train "
+            f"accuracy {train_acc:.4f}  test accuracy {test_acc:.4f}")
+    else:
+        log(f"final train accuracy {train_acc:.4f}  test accuracy {test_acc:.4f}")
+    files = [] if out is None else write_outputs(out, model, opt, hist, at, cfg, test_acc, log)
+    if out is not None and (at.interrupted or at.epoch < cfg.epochs):
+        log(f"continue this run with: autograd-lite train --resume {out}")
+    return Result(model, hist, train_acc, test_acc, files, at, out)
 
 
-def write_outputs(out: Path, model: nn.Module, hist: History, cfg: Config,
+def write_outputs(out: Path, model: nn.Module, opt: optim.Optimizer, hist: History,
+                  at: Progress, cfg: Config, test_acc: float = float("nan"),
                   log: Callable[[str], Any] = print) -> list[Path]:
-    """Write ``model.npz``, ``config.json``, ``history.csv`` and (with matplotlib)
-    ``curves.png`` to ``out``; return their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    config = out / "config.json"
-    config.write_text(json.dumps({**asdict(cfg), "sizes": model.sizes}, indent=2) + "\n")
-    files = [nn.save(model, out / "model.npz"), config, hist.to_csv(out / "history.csv")]
+    """Write the run directory: ``model.npz``, ``optimizer.npz``, ``config.json``,
+    ``progress.json`` (where the run stopped, the history at full precision), ``history.csv``
+    (a fractional last epoch: an interrupted one) and, with matplotlib, ``curves.png``.
+    Every file is written atomically; return their paths."""
+    def text(path: Path, obj: Any) -> Path:
+        data = (json.dumps(obj, indent=2) + "\n").encode()
+        return atomic_write(path, lambda f: f.write(data), what="train")
+
+    shown = History(**{k: list(v) for k, v in hist.figures().items()})
+    if at.batch:            # an epoch in progress: shown as a fractional epoch
+        shown.epoch.append(at.epoch + at.batch / at.per_epoch)
+        shown.train_loss.append(at.loss_sum / at.seen)
+        shown.train_acc.append(at.correct / at.seen)
+        shown.test_acc.append(test_acc)
+    files = [save(model, out / "model.npz"), save(opt, out / "optimizer.npz"),
+             text(out / "config.json", {**asdict(cfg), "sizes": model.sizes}),
+             text(out / "progress.json", {"progress": asdict(at), "history": hist.figures()}),
+             shown.to_csv(out / "history.csv")]
     if importlib.util.find_spec("matplotlib") is not None:
-        files.append(plot_history(hist, out / "curves.png", title=f"{cfg.data}, {cfg.loss} loss"))
+        files.append(plot_history(shown, out / "curves.png", title=f"{cfg.data}, {cfg.loss} loss"))
     else:
         log("note: matplotlib is not installed (pip install 'autograd-lite[plot]'), so no "
             "curves.png; the per-epoch figures are in history.csv")
@@ -240,7 +490,8 @@ def write_outputs(out: Path, model: nn.Module, hist: History, cfg: Config,
 
 
 def plot_history(hist: History, path: str | Path, title: str = "") -> Path:
-    """Loss and accuracy per epoch, side by side, saved as a PNG (matplotlib, no pyplot state)."""
+    """Loss and accuracy per epoch, side by side, saved as a PNG (matplotlib, no pyplot state;
+    written atomically)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -257,5 +508,6 @@ def plot_history(hist: History, path: str | Path, title: str = "") -> Path:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=100)
-    return Path(path)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100)
+    return atomic_write(path, lambda f: f.write(png.getvalue()), what="plot_history")

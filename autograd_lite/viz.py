@@ -1,9 +1,11 @@
 """Seeing the graph: Graphviz drawings and graph statistics.
 
-* :func:`draw_graph` returns a ``graphviz.Digraph`` of a ``Tensor`` or ``Scalar`` graph (value nodes
-  as records, op nodes as ellipses, the fused cross-entropy visibly distinct). Building it needs
-  only the ``graphviz`` Python package; rendering it (:func:`save_graph`, inline SVG in Jupyter)
-  needs Graphviz's ``dot`` program.
+* :func:`draw_graph` returns a drawing (a ``graphviz.Digraph``) of a ``Tensor`` or ``Scalar`` graph
+  (value nodes as records, op nodes as ellipses, the fused cross-entropy visibly distinct),
+  laid out top-down or left-right from the graph's shape. Building it needs only the ``graphviz``
+  Python package; rendering it (:func:`save_graph`, inline SVG in Jupyter) needs Graphviz's
+  ``dot`` program. Without ``dot`` a drawing still displays — as its DOT source under one line
+  saying how to install Graphviz — and never raises.
 * :func:`graph_stats` counts nodes, edges, ops by kind and the bytes held by the graph's arrays.
 
 (``explain``, the backward pass as equations, is in :mod:`autograd_lite.notation`.)
@@ -17,6 +19,7 @@ always gives the same source.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import Counter
@@ -26,13 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .checkpoint import atomic_write
 from .engine import Node, toposort
+from .preflight import OptionError
 
 if TYPE_CHECKING:
     import graphviz
 
 __all__ = ["GraphStats", "GraphvizNotFoundError", "draw_graph", "draw_side_by_side",
-           "graph_stats", "save_graph"]
+           "graph_format", "graph_stats", "save_graph"]
 
 FUSED_OPS = frozenset({"cross_entropy"})
 """Op names drawn as fused kernels (one node standing for a whole composed subgraph)."""
@@ -41,6 +46,9 @@ INSTALL_HINT = ("Rendering needs Graphviz's `dot` program, which was not found o
                 "it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
                 "(macOS) or `conda install -c conda-forge graphviz`; the DOT source is available "
                 "without it as `graph.source` (or save with format='dot').")
+NO_DOT_NOTE = ("// Graphviz's `dot` program is not installed, so here is the DOT source; to see "
+               "the picture install it (apt-get install graphviz / brew install graphviz / conda "
+               "install -c conda-forge graphviz)")
 
 _STYLE = {
     "param": {"fillcolor": "#cfe2ff"},                                   # leaf requiring grad
@@ -145,7 +153,8 @@ def graph_stats(root: Node | Sequence[Node], *, exclude: Iterable[Any] = ()) -> 
     Example
     -------
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
-    >>> graph_stats((x * x).sum())      # 5 nodes (3 values, 2 ops), 5 edges, ...
+    >>> print(graph_stats((x * x).sum()))
+    5 nodes (3 values, 2 ops), 5 edges, 40 bytes; ops: mul×1, sum×1
     """
     order = _forward(_roots(root))
     skip = {id(_owner(getattr(a, "_data", a))) for a in exclude}
@@ -223,9 +232,57 @@ def _op_label(node: Node) -> str:
     return "\n".join([op.name, *extra])
 
 
+_DRAWING: type | None = None
+
+
+def _drawing(**kwargs: Any) -> graphviz.Digraph:
+    """A new, empty :class:`Drawing` (the class is made on first use: importing graphviz is
+    deferred so that ``import autograd_lite`` stays fast)."""
+    global _DRAWING
+    if _DRAWING is None:
+        import graphviz
+
+        class Drawing(graphviz.Digraph):
+            """A ``graphviz.Digraph`` that displays everywhere: as SVG in Jupyter when Graphviz's
+            ``dot`` is installed; otherwise (or if ``dot`` fails) as text, the DOT source under
+            one line on installing Graphviz. Displaying never raises."""
+
+            def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                                  **kwargs: Any) -> dict[str, Any]:
+                try:
+                    return super()._repr_mimebundle_(include, exclude, **kwargs)
+                except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, OSError):
+                    return {"text/plain": self.as_text()}
+
+            def as_text(self) -> str:
+                """The DOT source, under one comment line saying how to see the picture."""
+                return f"{NO_DOT_NOTE}\n{self.source}"
+
+        _DRAWING = Drawing
+    return _DRAWING(**kwargs)
+
+
+def _choose_rankdir(order: list[Node]) -> str:
+    """``"TB"`` or ``"LR"``: whichever gives a picture closest to a 3:2 landscape.
+
+    A graph is ``ranks`` deep (values and ops alternate along its longest path) and ``width``
+    nodes wide at its widest level. Laid out left to right a node is about 2.2 × 0.35 inches (its
+    record fields side by side), top to bottom about 1.3 × 0.6 (fields stacked).
+    """
+    level: dict[int, int] = {}
+    for n in order:
+        level[id(n)] = 1 + max((level.get(id(p), -1) for p in n._parents), default=-1)
+    counts = Counter(level.values())
+    ranks = 2 * max(counts) + 1
+    width = max(counts.values())
+    lr = (ranks * 2.2) / (width * 0.35)
+    tb = (width * 1.3) / (ranks * 0.6)
+    return "LR" if abs(math.log(lr / 1.5)) <= abs(math.log(tb / 1.5)) else "TB"
+
+
 def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
-               show_grads: bool = False, show_shapes: bool = True, rankdir: str = "LR",
-               max_nodes: int | None = 300, highlight: Iterable[Any] = (),
+               show_grads: bool = False, show_shapes: bool = True, rankdir: str = "auto",
+               max_nodes: int | None = 100, highlight: Iterable[Any] = (),
                edge_labels: bool = False, title: str | None = None,
                id_prefix: str = "") -> graphviz.Digraph:
     """Draw the graph behind ``root`` (a Tensor or Scalar, or a list of them).
@@ -239,28 +296,32 @@ def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
 
     Parameters
     ----------
-    rankdir : Graphviz direction, ``"LR"`` (inputs left) or ``"TB"`` (inputs on top).
-    max_nodes : above this many drawn nodes (values + ops) only the ``max_nodes`` nodes nearest
-        the roots are drawn, with one placeholder node standing for the rest; ``None`` draws
-        everything.
+    rankdir : Graphviz direction, ``"LR"`` (inputs left) or ``"TB"`` (inputs on top); ``"auto"``
+        (the default) picks the one that gives the least elongated picture: ``TB`` for long
+        chains, ``LR`` for shallow, wide graphs.
+    max_nodes : above this many drawn nodes (values + ops; 100 by default) only the
+        ``max_nodes`` nodes nearest the roots are drawn, with one placeholder node naming how
+        many nodes and which ops it stands for; ``None`` draws everything.
     highlight : nodes, value names or op names to outline in red.
     edge_labels : label each input edge with its shape (and ``x``/``y``… for multi-input ops).
     title : a caption above the drawing.
     id_prefix : prefix for the DOT node ids (to combine drawings, see :func:`draw_side_by_side`).
 
-    The returned ``graphviz.Digraph`` shows inline in Jupyter; ``.source`` is the DOT text;
-    :func:`save_graph` writes SVG/PNG/PDF/DOT.
+    The returned drawing (a ``graphviz.Digraph``) shows inline in Jupyter — as SVG, or without
+    Graphviz's ``dot`` as its DOT source and a line on installing Graphviz; ``.source`` is the DOT
+    text; :func:`save_graph` writes SVG/PNG/PDF/DOT.
 
     Example
     -------
     >>> W = Tensor(np.ones((3, 2)), requires_grad=True, name="W")
     >>> dot = draw_graph((Tensor(np.ones((4, 3))) @ W).relu().sum())
-    >>> save_graph(dot, "graph.svg")
+    >>> dot.graph_attr["rankdir"]                     # a chain: top to bottom
+    'TB'
+    >>> save_graph(dot, "graph.svg")                  # doctest: +SKIP
+    'graph.svg'
     """
-    import graphviz  # here, not at the top: `import autograd_lite` stays fast
-
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    if rankdir not in ("auto", "LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be auto, LR, RL, TB or BT, got {rankdir!r}")
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be positive or None, got {max_nodes}")
     roots = _roots(root)
@@ -286,11 +347,13 @@ def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
         kept = order[cut:] if cut else order
     kept_ids = {id(n) for n in kept}
     dropped = len(order) - len(kept)
+    if rankdir == "auto":
+        rankdir = _choose_rankdir(kept)
 
     graph_attr = {"rankdir": rankdir, "fontname": "Helvetica"}
     if title:
         graph_attr.update(label=title, labelloc="t", fontsize="14")
-    dot = graphviz.Digraph(graph_attr=graph_attr,
+    dot = _drawing(graph_attr=graph_attr,
                            node_attr={"shape": "record", "style": "filled", "fontsize": "10",
                                       "fontname": "Helvetica", "height": "0.3"},
                            edge_attr={"fontsize": "9", "fontname": "Helvetica",
@@ -345,14 +408,16 @@ def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
 def draw_side_by_side(drawings: dict[str, Node | Sequence[Node]], **kwargs: Any
                       ) -> graphviz.Digraph:
     """Several graphs in one picture, each in a captioned box (keyword arguments as
-    :func:`draw_graph`).
+    :func:`draw_graph`; it displays as :func:`draw_graph`'s drawings do).
 
     Example
     -------
-    >>> draw_side_by_side({"composed": composed_loss, "fused": fused_loss}, rankdir="TB")
+    >>> z, y = Tensor(np.zeros((4, 3)), requires_grad=True), np.array([0, 1, 2, 0])
+    >>> both = draw_side_by_side({"composed": al.cross_entropy(z, y, fused=False),
+    ...                           "fused": al.cross_entropy(z, y)}, rankdir="TB")
+    >>> both.source.count("subgraph cluster")
+    2
     """
-    import graphviz
-
     if not isinstance(drawings, Mapping):
         raise TypeError(f"draw_side_by_side: expected a dict of caption → graph root, got "
                         f"{type(drawings).__name__}")
@@ -360,8 +425,8 @@ def draw_side_by_side(drawings: dict[str, Node | Sequence[Node]], **kwargs: Any
     for i, (caption, root) in enumerate(drawings.items()):
         d = draw_graph(root, id_prefix=f"g{i}_", **kwargs)
         if outer is None:
-            outer = graphviz.Digraph(graph_attr=dict(d.graph_attr), node_attr=d.node_attr,
-                                     edge_attr=d.edge_attr)
+            outer = _drawing(graph_attr=dict(d.graph_attr), node_attr=d.node_attr,
+                             edge_attr=d.edge_attr)
         d.name = f"cluster_{i}"
         d.graph_attr.update(label=caption, labelloc="t", fontsize="14", style="rounded",
                             color="#999999")
@@ -380,19 +445,55 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 _FORMATS = ("svg", "png", "pdf", "dot", "gv")
+_SOURCE = ("dot", "gv")
 
 
-def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
-               format: str | None = None) -> str:  # noqa: A002 - mirrors graphviz's name
-    """Write a drawing to ``path`` as SVG, PNG, PDF or DOT source; return the path.
-
-    ``format`` defaults to the file's suffix. DOT source needs nothing else; the other formats
-    run Graphviz's ``dot`` and raise :class:`GraphvizNotFoundError` (with install instructions)
-    when it is missing.
+def graph_format(path: str | os.PathLike | None, format: str | None = None) -> str:  # noqa: A002
+    """The format a drawing saved to ``path`` is written in: ``format`` if given, else the file's
+    suffix, else ``"svg"``; a suffix that is not a drawing format, or one that contradicts
+    ``format`` (PNG bytes in ``out.svg``), raises
+    :class:`~autograd_lite.preflight.OptionError` (a ``ValueError``) naming ``path`` or
+    ``format``.
 
     Example
     -------
-    >>> save_graph(draw_graph(loss), "loss.svg")
+    >>> graph_format("graph.PNG"), graph_format("graph", "pdf"), graph_format(None)
+    ('png', 'pdf', 'svg')
+    """
+    choices = ", ".join(_FORMATS)
+    if format is not None and (not isinstance(format, str) or format.lower() not in _FORMATS):
+        raise OptionError("format", f"unknown format {format!r}; choose from {choices}")
+    fmt = format.lower() if format else None
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() if path else ""
+    if suffix and suffix not in _FORMATS:
+        if fmt is None:
+            raise OptionError("path", f"unknown format {suffix!r} (from the suffix of "
+                                      f"{os.fspath(path)!r}); use a .svg, .png, .pdf, .dot or "
+                                      f".gv file name")
+        raise OptionError("path", f"the suffix .{suffix} of {os.fspath(path)!r} is not a "
+                                  f"{fmt} file name; use .{fmt}")
+    if fmt and suffix and fmt != suffix and not {fmt, suffix} <= set(_SOURCE):
+        raise OptionError("format", f"format {fmt!r} contradicts the suffix of "
+                                    f"{os.fspath(path)!r}; use a .{fmt} file name or format "
+                                    f"{suffix!r}")
+    return fmt or suffix or "svg"
+
+
+def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
+               format: str | None = None, *,  # noqa: A002 - mirrors graphviz's name
+               source_without_dot: bool = False) -> str:
+    """Write a drawing to ``path`` as SVG, PNG, PDF or DOT source; return the path written.
+
+    The format comes from :func:`graph_format` (``format``, else the suffix). DOT source needs
+    nothing else; the other formats run Graphviz's ``dot`` and, when it is missing, raise
+    :class:`GraphvizNotFoundError` (with install instructions) — or, with
+    ``source_without_dot=True``, write the DOT source next to it instead (``path`` with the
+    suffix ``.dot``) and return that path. The file is written atomically.
+
+    Example
+    -------
+    >>> save_graph(draw_graph(loss), "loss.svg")      # doctest: +SKIP
+    'loss.svg'
     """
     import graphviz
 
@@ -400,16 +501,19 @@ def save_graph(dot: graphviz.Digraph, path: str | os.PathLike,
         raise TypeError(f"save_graph: expected a drawing (graphviz.Digraph, from draw_graph), got "
                         f"{type(dot).__name__}")
     path = os.fspath(path)
-    fmt = (format or os.path.splitext(path)[1].lstrip(".") or "svg").lower()
-    if fmt not in _FORMATS:
-        raise ValueError(f"save_graph: unknown format {fmt!r}; choose from {', '.join(_FORMATS)}")
-    if fmt in ("dot", "gv"):
+    try:
+        fmt = graph_format(path, format)
+    except OptionError as e:
+        raise ValueError(f"save_graph: {e.message}") from None
+    if fmt in _SOURCE:
         data = dot.source.encode()
     else:
         try:
             data = dot.pipe(format=fmt)
         except graphviz.ExecutableNotFound:
-            raise GraphvizNotFoundError(INSTALL_HINT) from None
-    with open(path, "wb") as f:
-        f.write(data)
+            if not source_without_dot:
+                raise GraphvizNotFoundError(INSTALL_HINT) from None
+            path = os.path.splitext(path)[0] + ".dot"
+            data = dot.source.encode()
+    atomic_write(path, lambda f: f.write(data), what="save_graph")
     return path

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from .common import format_table
 
-BENCHMARKS = ["op_overhead", "mlp_step", "train_epoch", "scalar_mlp", "softmax_ce"]
+BENCHMARKS = ["op_overhead", "mlp_step", "train_epoch", "scalar_mlp", "softmax_ce", "conv_step",
+              "einsum", "cnn_epoch"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -89,10 +89,13 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional"},
-    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses"},
+    {"api", "creation", "functional", "interop_numpy", "composites"},
+    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+     "containers", "layers", "init", "optimizers", "schedulers", "conv_layers",
+     "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
+     "preflight"},  # (checks before work: options, memory, output paths; stdlib only)
     {"train", "examples"},
-    {"viz", "notation", "compare", "onnx", "interop"},
+    {"viz", "notation", "notation_index", "compare", "onnx"},
     {"cli", "__main__", "__init__"},
 ]
 

@@ -23,7 +23,7 @@ def test_fused_vs_composed_report(rng):
     (d,) = report.gradients
     assert (d.input, d.shape, d.dtype) == (0, (8, 5), "float64")
     assert d.max_abs < 1e-15 and d.max_rel < 1e-12 and d.max_ulps < 64
-    assert report.a.nodes == 3                      # logits, target, the fused node
+    assert report.a.nodes == 4          # graph_stats: values logits, target, loss + 1 op
     assert report.b.nodes > report.a.nodes
     # fused keeps exp(z − max), its row sums, the targets and the loss; composed keeps more
     assert report.a.graph_bytes == 8 * 5 * 8 + 8 * 8 + 8 * 8 + 8
@@ -86,4 +86,4 @@ def test_cli_compare_large_scale_shows_the_naive_overflow(capsys, tmp_path):
 
 def test_cli_compare_rejects_bad_sizes(capsys):
     assert main(["compare", "--batch", "0"]) == 2
-    assert "must be positive" in capsys.readouterr().err
+    assert "argument --batch: expected an integer >= 1, got 0" in capsys.readouterr().err

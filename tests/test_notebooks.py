@@ -7,6 +7,7 @@ directory, so the result does not depend on which Jupyter kernels happen to be i
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -48,6 +49,9 @@ def test_notebook_outputs_are_stripped(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, kernel_specs, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")   # headless, whatever the notebook does
+    # the kernel imports this checkout's package, installed or not
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(NOTEBOOK_DIR.parent),
+                                                      os.environ.get("PYTHONPATH", "")]))
     nb = nbformat.read(path, as_version=4)
     km = KernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)
     client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name="python3",

@@ -63,7 +63,7 @@ def test_evaluate_restores_the_mode_and_records_nothing():
 
 
 def test_config_errors_name_the_option():
-    with pytest.raises(ValueError, match="train: loss must be one of"):
+    with pytest.raises(ValueError, match="loss: expected one of fused, composed"):
         train.Config(loss="sparse").resolved()
     with pytest.raises(ValueError, match="fit: loss must be one of"):
         model = nn.MLP([2, 2], rng=0)
@@ -86,7 +86,8 @@ def test_cli_train_end_to_end(tmp_path, capsys):
     m = re.search(r"final train accuracy (\d\.\d{4})  test accuracy (\d\.\d{4})", text)
     assert m and float(m.group(2)) > 0.8
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "curves.png", "history.csv",
-                                                     "model.npz"]
+                                                     "model.npz", "optimizer.npz",
+                                                     "progress.json"]
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = json.loads((out / "config.json").read_text())
     assert config["sizes"] == [2, 16, 16, 2] and config["loss"] == "composed"
@@ -110,7 +111,6 @@ def test_cli_train_without_matplotlib_writes_a_csv_and_a_note(tmp_path, capsys, 
 
 
 def test_cli_train_rejects_bad_arguments(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(["train", "--hidden", "64,x"])
-    assert e.value.code == 2
-    assert "expected comma-separated integers" in capsys.readouterr().err
+    assert main(["train", "--hidden", "64,x"]) == 2
+    assert "argument --hidden: expected comma-separated positive integers" in \
+        capsys.readouterr().err

@@ -198,7 +198,7 @@ def test_scalar_and_tensor_roots():
     d.backward()
     s = viz.graph_stats(d)
     assert (s.values, s.ops, s.edges) == (5, {"mul": 1, "add": 1, "tanh": 1}, 8)
-    src = viz.draw_graph(d, show_values=True, show_grads=True).source
+    src = viz.draw_graph(d, show_values=True, show_grads=True, rankdir="LR").source
     assert len(_dot_nodes(src)) == s.nodes and len(_dot_edges(src)) == s.edges
     assert 'label="a|data 2|grad' in src and "float64" not in src
     t = viz.draw_graph(al.Tensor([1.0], requires_grad=True).exp()).source

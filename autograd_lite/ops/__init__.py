@@ -9,7 +9,7 @@ from the entry.
 
 from __future__ import annotations
 
-from . import elementwise, linalg, reduce, shape
+from . import activations, elementwise, indexing, linalg, math, reduce, scan, shape
 from .core import OPS, Op, describe, error_kind, normalize_axes, op_error, unbroadcast
 from .elementwise import (
     absolute,
@@ -35,13 +35,17 @@ from .linalg import matmul
 from .reduce import logsumexp, reduce_max, reduce_min, reduce_sum
 from .shape import broadcast_to, concatenate, getitem, reshape, scatter_add, transpose
 
+# families registered after the basic ones (registration order is the op table's order)
+from . import conv, einsum, pool  # noqa: E402, I001  isort: skip
+
 __all__ = [
     "OPS", "Op", "describe", "error_kind", "normalize_axes", "op_error", "unbroadcast",
-    "elementwise", "linalg", "reduce", "shape", "table",
+    "activations", "elementwise", "indexing", "linalg", "math", "reduce", "scan", "shape",
+    "table",
     "absolute", "add", "astype", "clip", "div", "exp", "log", "maximum", "minimum", "mul", "neg",
     "pow_", "relu", "sigmoid", "sqrt", "sub", "tanh", "where", "matmul", "logsumexp",
     "reduce_max", "reduce_min", "reduce_sum", "broadcast_to", "concatenate", "getitem", "reshape",
-    "scatter_add", "transpose",
+    "scatter_add", "transpose", "conv", "einsum", "pool",
 ]
 
 

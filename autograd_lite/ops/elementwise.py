@@ -124,21 +124,19 @@ def _select(a: Any, b: Any, like: Any) -> np.ndarray:
     return ((a > b) + 0.5 * (a == b)).astype(like.dtype, copy=False)
 
 
-maximum = _binary("maximum", "vs", np.maximum,
-                  (lambda g, out, x, y: g * _select(x, y, g),
-                   lambda g, out, x, y: g * _select(y, x, g)),
-                  ("g ⊙ [x > y] (½ at ties)", "g ⊙ [y > x] (½ at ties)"),
-                  "Elementwise maximum; where the inputs tie each gets half the gradient.",
-                  ">>> al.maximum([1.0, 5.0], [3.0, 2.0])\nTensor([3., 5.], dtype=float64)",
-                  ufunc=np.maximum)
+def _extremum(name: str, ufunc: Any, word: str, sign: str, example: str) -> Op:
+    """``maximum`` or ``minimum``: the gradient goes to the winner, half to each at ties."""
+    first, second = (0, 1) if name == "maximum" else (1, 0)
+    return _binary(name, "vs", ufunc,
+                   (lambda g, out, x, y: g * _select((x, y)[first], (x, y)[second], g),
+                    lambda g, out, x, y: g * _select((x, y)[second], (x, y)[first], g)),
+                   (f"g ⊙ [x {sign} y] (½ at ties)", f"g ⊙ [y {sign} x] (½ at ties)"),
+                   f"Elementwise {word}; where the inputs tie each gets half the gradient.",
+                   f">>> al.{name}([1.0, 5.0], [3.0, 2.0])\n{example}", ufunc=ufunc)
 
-minimum = _binary("minimum", "vs", np.minimum,
-                  (lambda g, out, x, y: g * _select(y, x, g),
-                   lambda g, out, x, y: g * _select(x, y, g)),
-                  ("g ⊙ [x < y] (½ at ties)", "g ⊙ [y < x] (½ at ties)"),
-                  "Elementwise minimum; where the inputs tie each gets half the gradient.",
-                  ">>> al.minimum([1.0, 5.0], [3.0, 2.0])\nTensor([1., 2.], dtype=float64)",
-                  ufunc=np.minimum)
+
+maximum = _extremum("maximum", np.maximum, "maximum", ">", "Tensor([3., 5.], dtype=float64)")
+minimum = _extremum("minimum", np.minimum, "minimum", "<", "Tensor([1., 2.], dtype=float64)")
 
 
 def _where_front(cond: Any, x: Any, y: Any) -> tuple:

@@ -1,0 +1,437 @@
+"""Convolution primitives: ``conv2d``, ``conv1d``, ``conv_transpose2d``, ``unfold``, ``fold``.
+
+Layouts follow PyTorch: inputs NCHW, weights ``(C_out, C_in/groups, kH, kW)``. Internally the
+forward is one BLAS product: the padded input is copied once to NHWC, viewed as its sliding
+windows (``as_strided``) and copied to the column matrix ``Xcol (N·H'·W', kH·kW·C)`` (im2col),
+then ``Y = Xcol @ Wmat``. The three convolution ops are closed under differentiation, which is
+what makes them differentiable to any order:
+
+* ``conv2d(x, w)``: ``dx = conv_transpose2d(g, w)``, ``dw = conv2d_weight(x, g)``;
+* ``conv_transpose2d(g, w)``: ``dg = conv2d(h, w)``, ``dw = conv2d_weight(h, g)``;
+* ``conv2d_weight(x, g)``: ``dx = conv_transpose2d(g, v)``, ``dg = conv2d(x, v)``
+
+(``h``/``v`` the incoming cotangents). ``conv_transpose2d`` is itself a stride-1 convolution of
+the (zero-upsampled, padded) input with the flipped, channel-transposed kernel, so the input
+gradient of a convolution is a convolution of the output gradient — never a col2im of a huge
+column matrix. Padding is ``(top, bottom, left, right)`` inside the ops; the public fronts accept
+PyTorch's forms plus ``"same"``/``"valid"`` and asymmetric pairs.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .core import Op, data
+
+Pads = tuple[int, int, int, int]
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument normalisation (shared with ops/pool.py)
+
+
+def pair(v: Any, name: str, where: str, *, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints as a pair, each at least ``minimum``; errors name ``where``."""
+    items = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(items) != 2 or any(isinstance(i, bool) or not isinstance(i, numbers.Integral)
+                              for i in items):
+        raise TypeError(f"{where}: {name} must be an int or a pair of ints, got {v!r:.60}")
+    out = (operator.index(items[0]), operator.index(items[1]))
+    if min(out) < minimum:
+        raise ValueError(f"{where}: {name} must be at least {minimum}, got {v!r}")
+    return out
+
+
+def pads_of(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int],
+            stride: tuple[int, int], where: str) -> Pads:
+    """``padding`` as ``(top, bottom, left, right)``.
+
+    Accepts an int, ``(pH, pW)``, ``((top, bottom), (left, right))``, ``"valid"`` (none) or
+    ``"same"`` (stride 1 only; an odd total puts the extra row/column at the bottom/right, as
+    PyTorch does).
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{where}: padding='same' needs stride 1, got stride {stride}")
+            th, tw = (d * (k - 1) for d, k in zip(dilation, kernel))
+            return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        raise ValueError(f"{where}: padding must be an int, a pair, 'same' or 'valid', got "
+                         f"{padding!r}")
+    if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
+            isinstance(p, (tuple, list)) for p in padding):
+        (t, b), (left, r) = (pair(p, "padding", where, minimum=0) for p in padding)
+        return (t, b, left, r)
+    ph, pw = pair(padding, "padding", where, minimum=0)
+    return (ph, ph, pw, pw)
+
+
+def out_size(n: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
+    """Number of windows of ``k`` taps (dilation ``d``, stride ``s``) over ``lo + n + hi``."""
+    return (n + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _shape(x: Any) -> tuple:
+    return tuple(np.shape(data(x)))
+
+
+def _dtype(x: Any) -> Any:
+    return getattr(data(x), "dtype", "")
+
+
+def _need(x: Any, ndim: int, what: str, where: str) -> tuple:
+    s = _shape(x)
+    if len(s) != ndim:
+        raise ValueError(f"{where}: expected {what} ({ndim}-D), got shape {s} {_dtype(x)}")
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy kernels
+
+
+def _padded_nhwc(x: np.ndarray, pads: Pads) -> np.ndarray:
+    """``x`` (N, C, H, W) zero-padded (negative pads crop) and copied to NHWC."""
+    t, b, left, r = pads
+    H, W = x.shape[2:]
+    x = x[:, :, max(-t, 0):H - max(-b, 0), max(-left, 0):W - max(-r, 0)]
+    t, b, left, r = (max(p, 0) for p in pads)
+    if not (t or b or left or r):
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    N, C, H, W = x.shape
+    out = np.zeros((N, H + t + b, W + left + r, C), dtype=x.dtype)
+    out[:, t:t + H, left:left + W] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def _cols(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], pads: Pads,
+          dilation: tuple[int, int], groups: int, out_hw: tuple[int, int] | None = None
+          ) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """im2col: ``(groups, N·H'·W', kH·kW·C/groups)`` columns of ``x``'s windows."""
+    xp = _padded_nhwc(x, pads)
+    N, Hp, Wp, C = xp.shape
+    (kh, kw), (sh, sw), (dh, dw) = k, stride, dilation
+    Ho, Wo = out_hw or (out_size(Hp, kh, sh, dh, 0, 0), out_size(Wp, kw, sw, dw, 0, 0))
+    sN, sH, sW, sC = xp.strides
+    cg = C // groups
+    win = as_strided(xp, (groups, N, Ho, Wo, kh, kw, cg),
+                     (sC * cg, sN, sH * sh, sW * sw, sH * dh, sW * dw, sC), writeable=False)
+    return win.reshape(groups, N * Ho * Wo, kh * kw * cg), (N, Ho, Wo)
+
+
+def _conv_cols(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
+               groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution and its column matrix (kept for the weight gradient)."""
+    Co, cg, kh, kw = w.shape
+    og = Co // groups
+    cols, (N, Ho, Wo) = _cols(x, (kh, kw), stride, pads, dilation, groups)
+    wmat = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, -1, og)
+    y = np.matmul(cols, wmat)                                   # (G, N·H'·W', Co/G)
+    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, Co, Ho, Wo), cols
+
+
+def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
+    return _conv_cols(x, w, **params)[0]
+
+
+def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
+                 groups: int, ksize: tuple, cols: np.ndarray | None = None) -> np.ndarray:
+    N, Co, Ho, Wo = g.shape
+    og, cg = Co // groups, x.shape[1] // groups
+    if cols is None:   # the forward's columns when conv2d saved them, else im2col again
+        cols, _ = _cols(x, ksize, stride, pads, dilation, groups, (Ho, Wo))
+    gmat = g.reshape(N, groups, og, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(groups, -1, og)
+    dw = np.matmul(cols.transpose(0, 2, 1), gmat)               # (G, kH·kW·C/G, Co/G)
+    kh, kw = ksize
+    return dw.reshape(groups, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(Co, cg, kh, kw)
+
+
+def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
+            groups: int, out_hw: tuple) -> np.ndarray:
+    """The transposed convolution as a stride-1 convolution of the zero-upsampled ``g`` with the
+    flipped kernel, channels exchanged within each group."""
+    N, Co, Hg, Wg = g.shape
+    _, cg, kh, kw = w.shape
+    (sh, sw), (dh, dw), (t, _, left, _) = stride, dilation, pads
+    u = g
+    if sh > 1 or sw > 1:
+        u = np.zeros((N, Co, (Hg - 1) * sh + 1, (Wg - 1) * sw + 1), dtype=g.dtype)
+        u[:, :, ::sh, ::sw] = g
+    H, W = out_hw
+    lo_h, lo_w = dh * (kh - 1) - t, dw * (kw - 1) - left
+    upads = (lo_h, H + t - u.shape[2], lo_w, W + left - u.shape[3])
+    og = Co // groups
+    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4).reshape(groups * cg, og,
+                                                                           kh, kw)
+    return _conv(u, wt[:, :, ::-1, ::-1], stride=(1, 1), pads=upads, dilation=dilation,
+                 groups=groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# The ops
+
+
+def _conv2d_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                  groups: int = 1) -> tuple:
+    where = "conv2d"
+    N, C, H, W = _need(x, 4, "an input batch (N, C, H, W)", where)
+    Co, cg, kh, kw = _need(weight, 4, "a weight (C_out, C_in/groups, kH, kW)", where)
+    s, d = pair(stride, "stride", where), pair(dilation, "dilation", where)
+    g = _groups(groups, C, Co, cg, where)
+    pads = pads_of(padding, (kh, kw), d, s, where)
+    _fits((H, W), (kh, kw), d, pads, where, _shape(x))
+    return (x, weight), {"stride": s, "pads": pads, "dilation": d, "groups": g}
+
+
+def _groups(groups: Any, C: int, Co: int, cg: int, where: str) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
+    if C != cg * groups or Co % groups:
+        raise ValueError(f"{where}: the input has {C} channels and the weight expects "
+                         f"{cg}·groups = {cg * groups} (groups={groups}); C_out={Co} must also "
+                         f"be divisible by groups")
+    return int(groups)
+
+
+def _fits(hw: tuple, k: tuple, d: tuple, pads: Pads, where: str, shape: tuple) -> None:
+    for n, kk, dd, lo, hi in zip(hw, k, d, pads[::2], pads[1::2]):
+        if n + lo + hi < dd * (kk - 1) + 1:
+            raise ValueError(f"{where}: the kernel {tuple(k)} (dilation {tuple(d)}) is larger "
+                             f"than the padded input {shape} with padding {pads}")
+
+
+def _conv2d_dx(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, dilation: tuple,
+               groups: int, saved: Any = None) -> Any:
+    return conv_transpose2d(g, w, stride=stride, pads=pads, dilation=dilation, groups=groups,
+                            out_hw=tuple(x.shape[2:]))
+
+
+def _conv2d_dw(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, dilation: tuple,
+               groups: int, saved: Any = None) -> Any:
+    return conv2d_weight(x, g, stride=stride, pads=pads, dilation=dilation, groups=groups,
+                         ksize=tuple(w.shape[2:]), cols=saved)
+
+
+conv2d = Op("conv2d", _conv_cols, (_conv2d_dx, _conv2d_dw),
+            rules=("conv_transpose2d(g, w): g convolved with the flipped kernel",
+                   "conv2d_weight(x, g) = Xcolᵀ @ gmat: x correlated with g"),
+            summary="2-D convolution (cross-correlation, as PyTorch) of an NCHW batch with a "
+            "``(C_out, C_in/groups, kH, kW)`` weight; keyword-only ``stride``, ``padding`` (int, "
+            "pair, ``((top, bottom), (left, right))``, ``'same'``, ``'valid'``), ``dilation``, "
+            "``groups``. Add a bias with ``+ b.reshape(1, -1, 1, 1)``.",
+            example=">>> x = np.arange(16.0).reshape(1, 1, 4, 4)\n"
+            ">>> al.conv2d(x, np.ones((1, 1, 2, 2)), stride=2)\n"
+            "Tensor([[[[10., 18.],\n          [42., 50.]]]], dtype=float64)",
+            public="conv2d", front=_conv2d_front, saves=True)
+
+
+def _ct_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0,
+              output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> tuple:
+    where = "conv_transpose2d"
+    N, C, H, W = _need(x, 4, "an input batch (N, C_in, H, W)", where)
+    Ci, og, kh, kw = _need(weight, 4, "a weight (C_in, C_out/groups, kH, kW)", where)
+    s, d = pair(stride, "stride", where), pair(dilation, "dilation", where)
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
+    if Ci != C or C % groups:
+        raise ValueError(f"{where}: the input has {C} channels, the weight's first axis is {Ci}"
+                         f" (they must agree and be divisible by groups={groups})")
+    if isinstance(padding, str):
+        raise ValueError(f"{where}: padding must be an int or pairs, got {padding!r}")
+    pads = pads_of(padding, (kh, kw), d, s, where)
+    op = pair(output_padding, "output_padding", where, minimum=0)
+    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
+        raise ValueError(f"{where}: output_padding {op} must be smaller than stride {s} or "
+                         f"dilation {d}")
+    hw = tuple((n - 1) * ss - lo - hi + dd * (k - 1) + o + 1 for n, ss, lo, hi, dd, k, o in
+               zip((H, W), s, pads[::2], pads[1::2], d, (kh, kw), op))
+    if min(hw) < 1:
+        raise ValueError(f"{where}: the output would have size {hw}; reduce the padding {pads}")
+    return (x, weight), {"stride": s, "pads": pads, "dilation": d, "groups": int(groups),
+                         "out_hw": hw}
+
+
+def _conv_to(x: Any, w: Any, hw: tuple, *, stride: tuple, pads: Pads, dilation: tuple,
+             groups: int) -> Any:
+    """``conv2d(x, w)`` cut to the spatial size ``hw`` (a transposed convolution's output
+    padding can add rows no window of the forward covered)."""
+    y = conv2d(x, w, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return y if tuple(y.shape[2:]) == tuple(hw) else y[:, :, :hw[0], :hw[1]]
+
+
+conv_transpose2d = Op(
+    "conv_transpose2d", _conv_t,
+    (lambda g, out, x, w, *, stride, pads, dilation, groups, out_hw:
+     _conv_to(g, w, x.shape[2:], stride=stride, pads=pads, dilation=dilation, groups=groups),
+     lambda g, out, x, w, *, stride, pads, dilation, groups, out_hw:
+     conv2d_weight(g, x, stride=stride, pads=pads, dilation=dilation, groups=groups,
+                   ksize=tuple(w.shape[2:]))),
+    rules=("conv2d(g, w)", "conv2d_weight(g, x)"),
+    summary="Transposed 2-D convolution (the input-gradient of ``conv2d``; PyTorch's weight "
+    "layout ``(C_in, C_out/groups, kH, kW)``); keyword-only ``stride``, ``padding``, "
+    "``output_padding``, ``groups``, ``dilation``.",
+    example=">>> al.conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=2).shape"
+    "\n(1, 1, 4, 4)",
+    public="conv_transpose2d", front=_ct_front)
+
+conv2d_weight = Op(
+    "conv2d_weight", _conv_weight,
+    (lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, cols=None:
+     conv_transpose2d(g, v, stride=stride, pads=pads, dilation=dilation, groups=groups,
+                      out_hw=tuple(x.shape[2:])),
+     lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, cols=None:
+     _conv_to(x, v, g.shape[2:], stride=stride, pads=pads, dilation=dilation, groups=groups)),
+    rules=("conv_transpose2d(x, g)", "conv2d(x, g)"),
+    internal="the weight-gradient of conv2d (a correlation of the input with the output "
+    "gradient); reached through conv2d's VJP")
+
+
+def _conv1d_front(x: Any, weight: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                  groups: int = 1) -> tuple:
+    where = "conv1d"
+    N, C, L = _need(x, 3, "an input batch (N, C, L)", where)
+    Co, cg, k = _need(weight, 3, "a weight (C_out, C_in/groups, k)", where)
+    s, d = (_single(v, name, where) for v, name in ((stride, "stride"), (dilation, "dilation")))
+    g = _groups(groups, C, Co, cg, where)
+    if isinstance(padding, (tuple, list)) and len(padding) == 2:
+        pads = (0, 0) + pair(padding, "padding", where, minimum=0)
+    else:
+        pads = pads_of(padding, (1, k), (1, d), (1, s), where)
+    _fits((L,), (k,), (d,), pads[2:], where, _shape(x))
+    return (x, weight), {"stride": s, "pads": pads[2:], "dilation": d, "groups": g}
+
+
+def _single(v: Any, name: str, where: str) -> int:
+    """An int or a 1-tuple (PyTorch accepts both for conv1d)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise TypeError(f"{where}: {name} must be an int or a 1-tuple, got {v!r:.60}")
+        v = v[0]
+    return pair(v, name, where)[0]
+
+
+def _as2d(stride: int, pads: tuple, dilation: int) -> dict:
+    return {"stride": (1, stride), "pads": (0, 0) + tuple(pads), "dilation": (1, dilation)}
+
+
+def _conv1d(x: np.ndarray, w: np.ndarray, *, stride: int, pads: tuple, dilation: int,
+            groups: int) -> np.ndarray:
+    return _conv(x[:, :, None], w[:, :, None], groups=groups, **_as2d(stride, pads, dilation))[
+        :, :, 0]
+
+
+def _4d(a: Any) -> Any:
+    return a.reshape(a.shape[:2] + (1,) + a.shape[2:])
+
+
+conv1d = Op(
+    "conv1d", _conv1d,
+    (lambda g, out, x, w, *, stride, pads, dilation, groups:
+     conv_transpose2d(_4d(g), _4d(w), groups=groups, out_hw=(1, x.shape[2]),
+                      **_as2d(stride, pads, dilation)).reshape(x.shape),
+     lambda g, out, x, w, *, stride, pads, dilation, groups:
+     conv2d_weight(_4d(x), _4d(g), groups=groups, ksize=(1, w.shape[2]),
+                   **_as2d(stride, pads, dilation)).reshape(w.shape)),
+    rules=("conv_transpose2d(g, w) on the height-1 image",
+           "conv2d_weight(x, g) on the height-1 image"),
+    summary="1-D convolution of an ``(N, C, L)`` batch with a ``(C_out, C_in/groups, k)`` "
+    "weight (``conv2d`` on a height-1 image); keyword-only ``stride``, ``padding`` (int, "
+    "``(left, right)``, ``'same'``, ``'valid'``), ``dilation``, ``groups``.",
+    example=">>> al.conv1d([[[1.0, 2.0, 3.0, 4.0]]], [[[1.0, -1.0]]])\n"
+    "Tensor([[[-1., -1., -1.]]], dtype=float64)",
+    public="conv1d", front=_conv1d_front)
+
+
+# ---------------------------------------------------------------------------------------------
+# unfold / fold (im2col / col2im, PyTorch's layout: (N, C·kH·kW, L), channel-major)
+
+
+def _window_args(x: Any, kernel_size: Any, dilation: Any, padding: Any, stride: Any,
+                 where: str) -> dict:
+    k = pair(kernel_size, "kernel_size", where)
+    d, s = pair(dilation, "dilation", where), pair(stride, "stride", where)
+    ph, pw = pair(padding, "padding", where, minimum=0)
+    return {"ksize": k, "dilation": d, "pads": (ph, ph, pw, pw), "stride": s}
+
+
+def _unfold_front(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                  stride: Any = 1) -> tuple:
+    shape = _need(x, 4, "an input batch (N, C, H, W)", "unfold")
+    p = _window_args(x, kernel_size, dilation, padding, stride, "unfold")
+    _fits(shape[2:], p["ksize"], p["dilation"], p["pads"], "unfold", shape)
+    return (x,), p
+
+
+def _unfold(x: np.ndarray, *, ksize: tuple, dilation: tuple, pads: Pads,
+            stride: tuple) -> np.ndarray:
+    t, b, left, r = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)))
+    N, C, Hp, Wp = xp.shape
+    (kh, kw), (dh, dw), (sh, sw) = ksize, dilation, stride
+    Ho, Wo = out_size(Hp, kh, sh, dh, 0, 0), out_size(Wp, kw, sw, dw, 0, 0)
+    sN, sC, sH, sW = xp.strides
+    win = as_strided(xp, (N, C, kh, kw, Ho, Wo), (sN, sC, sH * dh, sW * dw, sH * sh, sW * sw),
+                     writeable=False)
+    return win.reshape(N, C * kh * kw, Ho * Wo)
+
+
+def _fold(cols: np.ndarray, *, out_hw: tuple, ksize: tuple, dilation: tuple, pads: Pads,
+          stride: tuple) -> np.ndarray:
+    """col2im: each window's column added back where it came from (a loop over the kH·kW
+    kernel offsets only)."""
+    (H, W), (kh, kw), (dh, dw), (sh, sw), (t, b, left, r) = out_hw, ksize, dilation, stride, pads
+    Ho, Wo = out_size(H, kh, sh, dh, t, b), out_size(W, kw, sw, dw, left, r)
+    N = cols.shape[0]
+    c6 = cols.reshape(N, -1, kh, kw, Ho, Wo)
+    out = np.zeros((N, c6.shape[1], H + t + b, W + left + r), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
+                j * dw:j * dw + (Wo - 1) * sw + 1:sw] += c6[:, :, i, j]
+    return out[:, :, t:t + H, left:left + W]
+
+
+def _fold_front(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1,
+                padding: Any = 0, stride: Any = 1) -> tuple:
+    N, ckk, L = _need(x, 3, "columns (N, C·kH·kW, L)", "fold")
+    p = _window_args(x, kernel_size, dilation, padding, stride, "fold")
+    H, W = pair(output_size, "output_size", "fold")
+    (kh, kw), (dh, dw), (sh, sw), (t, b, left, r) = (p["ksize"], p["dilation"], p["stride"],
+                                                     p["pads"])
+    Ho, Wo = out_size(H, kh, sh, dh, t, b), out_size(W, kw, sw, dw, left, r)
+    if ckk % (kh * kw) or Ho < 1 or Wo < 1 or Ho * Wo != L:
+        raise ValueError(f"fold: columns of shape {(N, ckk, L)} do not match output_size "
+                         f"{(H, W)} with kernel {(kh, kw)}: expected C·{kh * kw} rows and "
+                         f"{max(Ho, 0) * max(Wo, 0)} columns (blocks)")
+    return (x,), {**p, "out_hw": (H, W)}
+
+
+unfold = Op("unfold", _unfold,
+            (lambda g, out, x, *, ksize, dilation, pads, stride:
+             fold(g, out_hw=tuple(x.shape[2:]), ksize=ksize, dilation=dilation, pads=pads,
+                  stride=stride),),
+            rules=("fold(g)  (col2im: columns added back into their windows)",),
+            summary="im2col: every sliding window of an NCHW batch as a column, "
+            "``(N, C·kH·kW, L)`` (PyTorch's ``F.unfold``).",
+            example=">>> al.unfold(np.arange(9.0).reshape(1, 1, 3, 3), 2).data[0]\n"
+            "array([[0., 1., 3., 4.],\n       [1., 2., 4., 5.],\n       [3., 4., 6., 7.],\n"
+            "       [4., 5., 7., 8.]])",
+            public="unfold", front=_unfold_front, reads_values=False)
+
+fold = Op("fold", _fold,
+          (lambda g, out, x, *, out_hw, ksize, dilation, pads, stride:
+           unfold(g, ksize=ksize, dilation=dilation, pads=pads, stride=stride),),
+          rules=("unfold(g)  (im2col)",),
+          summary="col2im: columns ``(N, C·kH·kW, L)`` summed back into an NCHW image of "
+          "``output_size`` (PyTorch's ``F.fold``; ``fold(unfold(x))`` counts each pixel once per "
+          "window covering it).",
+          example=">>> al.fold(np.ones((1, 4, 4)), (3, 3), 2).data[0, 0]\n"
+          "array([[1., 2., 1.],\n       [2., 4., 2.],\n       [1., 2., 1.]])",
+          public="fold", front=_fold_front, reads_values=False)
