@@ -102,8 +102,13 @@ def _spellings(name: str, arity: int) -> dict[str, Callable]:
 
 
 def _torch_fn(name: str) -> Callable:
+    """The PyTorch twin of op ``name``: ``torch.NAME``, else ``torch.nn.functional.NAME``, else
+    ``torch.special.NAME``."""
     import torch
-    return getattr(torch, name)
+    for mod in (torch, torch.nn.functional, torch.special):
+        if callable(getattr(mod, name, None)):
+            return getattr(mod, name)
+    raise AttributeError(f"no PyTorch twin for op {name!r}")
 
 
 def _domain_unary(name: str) -> str:
@@ -113,15 +118,24 @@ def _domain_unary(name: str) -> str:
     return "any" if np.all(np.isfinite(out)) else "pos"
 
 
-def _kink_unary(name: str) -> bool:
-    """Whether the derivative jumps at 0 (relu, abs): probed with the op's own VJP."""
-    gs = []
-    for x0 in (-1e-3, 1e-3):
-        t = al.Tensor(np.array([x0]), requires_grad=True)
-        with np.errstate(all="ignore"):
+_KINK_CANDIDATES = np.array([0.0, -1.0, 1.0, -3.0, 3.0, 6.0, -0.5, 0.5, 1.5, -1.5, 2.0, -2.0])
+
+
+def _kinks_unary(name: str) -> tuple[np.ndarray, bool]:
+    """Where the derivative jumps (relu at 0, relu6 at 0 and 6, hardswish at ±3...), probed at
+    candidate points with the op's own VJP; and whether the forward itself jumps (floor, round,
+    sign: then finite differences are never used)."""
+    c = _KINK_CANDIDATES
+    with np.errstate(all="ignore"):
+        gs = []
+        for d in (-1e-3, 1e-3):
+            t = al.Tensor(c + d, requires_grad=True)
             ops.OPS[name](t).sum().backward()
-        gs.append(float(t.grad.data[0]))
-    return abs(gs[0] - gs[1]) > 1e-2
+            gs.append(t.grad.data)
+        f = [np.asarray(ops.OPS[name](c + d)) for d in (-1e-7, 1e-7)]
+    jumps = np.abs(gs[0] - gs[1]) > 1e-2
+    jumps_f = np.abs(f[0] - f[1]) > 1e-4
+    return c[jumps & np.isfinite(gs[0]) & np.isfinite(gs[1])], bool(np.any(jumps_f))
 
 
 def _domain_binary(name: str) -> str:
@@ -147,6 +161,15 @@ def _kink_binary(name: str) -> bool:
     return abs(gs[0] - gs[1]) > 1e-2
 
 
+def _jumps_binary(name: str) -> bool:
+    """Whether the forward jumps somewhere on a grid (remainder, fmod): never finite-differenced."""
+    a = np.array([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0])
+    x, y = np.meshgrid(a, a)
+    with np.errstate(all="ignore"):
+        f = [np.asarray(ops.OPS[name](x + d, y)) for d in (-1e-7, 1e-7)]
+    return bool(np.any(np.abs(f[0] - f[1]) > 1e-4))
+
+
 def _pos(L: Any, x: Any, p: dict) -> Any:
     """Map into the positive domain: x² + 0.1, or x² (exact zeros possible) in 10% of steps."""
     return x * x + p["shift"] if p["shift"] else x * x
@@ -157,7 +180,8 @@ def _shift(rng: np.random.Generator) -> float:
 
 
 def unary_forms(name: str) -> list[Form]:
-    domain, kinky = _domain_unary(name), _kink_unary(name)
+    domain = _domain_unary(name)
+    kinks, jumps = _kinks_unary(name)
     forms = []
     for how, f in _spellings(name, 1).items():
         def make(rng, shapes, dtype):
@@ -173,8 +197,13 @@ def unary_forms(name: str) -> list[Form]:
 
         def kink(xs, p):
             x = _nd(xs[0])
-            return (kinky and _near(x)) or (domain == "pos" and not p["shift"] and _near(x))
-        forms.append(Form(f"{name}:{how}", name, 1, make, run_al, run_torch, kink))
+            if domain == "pos":
+                x = x * x + p["shift"]
+                if not p["shift"] and _near(x):
+                    return True
+            return any(_near(x - k) for k in kinks)
+        forms.append(Form(f"{name}:{how}", name, 1, make, run_al, run_torch, kink,
+                          fd_ok=not jumps))
     return forms
 
 
@@ -184,6 +213,7 @@ _POW_EXPONENTS = (0.0, 1.0, 2.0, 3.0, 0.5, -1.0, 2.5)
 
 def binary_forms(name: str) -> list[Form]:
     domain, kinky = _domain_binary(name), _kink_binary(name)
+    jumps = _jumps_binary(name)
     spell = _spellings(name, 2)
 
     def prep(L, a, b, p):
@@ -231,7 +261,8 @@ def binary_forms(name: str) -> list[Form]:
         def run_torch(ts, p, torch, _n=name):
             a, b = prep(torch, ts[0], ts[1], p)
             return _torch_fn(_n)(a, b)
-        forms.append(Form(f"{name}:{how}", name, 2, make, run_al, run_torch, kink))
+        forms.append(Form(f"{name}:{how}", name, 2, make, run_al, run_torch, kink,
+                          fd_ok=not jumps))
     if "operator" in spell:               # Python-number and ndarray operands, both sides
         op = _OPERATORS[name]
         for side, kind in (("left", "float"), ("right", "float"), ("right", "array"),
@@ -258,7 +289,7 @@ def binary_forms(name: str) -> list[Form]:
                 return _op(c, b)
             forms.append(Form(f"{name}:{'rhs' if side == 'left' else 'reflected'}-{kind}", name,
                               1, make, run_al, run_torch,
-                              lambda xs, p: kink([xs[0]], p)))
+                              lambda xs, p: kink([xs[0]], p), fd_ok=not jumps))
     return forms
 
 

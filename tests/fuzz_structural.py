@@ -430,6 +430,17 @@ STRUCTURAL = {   # op-table entries (and public composites) given forms by hand
 }
 NOT_FUZZED = {"scatter_add": "internal: the VJP of getitem, reached through every getitem's "
                              "second-order check"}
+# Ops merged from the op-family branches after this fuzzer was written: the elementwise ones
+# without parameters joined automatically (sin ... hardswish, arctan2 ... hypot); these need a
+# form (parameters, shapes, a PyTorch twin) and are listed here, by name, until they get one.
+PENDING = {
+    "gelu", "softplus", "elu", "celu", "leaky_relu", "hardtanh",          # elementwise, params
+    "take_along_axis", "scatter_along", "prod", "vector_norm", "cumsum", "cumprod",
+    "logcumsumexp", "inv", "det", "logabsdet", "solve", "cholesky", "einsum",
+    "conv1d", "conv2d", "conv2d_weight", "conv_transpose2d", "unfold", "fold",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_scatter",
+}
+NOT_FUZZED.update({n: "pending: needs a form in fuzz_structural.py" for n in PENDING})
 
 
 def all_forms() -> list[Form]:
