@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import autograd_lite as al
+from autograd_lite import ops
 
 from .fuzz_forms import DTYPES, LIMIT, Form, _nd
 
@@ -69,6 +70,19 @@ def _values(rng: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
 # ops drawn on empty arrays too (a boolean mask may select nothing)
 EMPTY_OK = {"add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "tanh",
             "sigmoid", "relu", "maximum", "minimum", "sum", "transpose", "astype", "clip", "where"}
+
+
+def _at_jump(form: Form, xs: list, p: dict, out: Any) -> bool:
+    """Whether a forward that jumps (floor, round, remainder...) is within 1e-6 of a jump."""
+    if form.op not in ops.OPS or form.op == "astype":
+        return False
+    moved = []
+    with np.errstate(all="ignore"):
+        for s in (1, -1):
+            ys = [al.Tensor(_nd(x) + s * 1e-6 * (1 + np.abs(_nd(x)))) for x in xs]
+            moved.append(np.asarray(form.al(ys, p)._data, dtype=np.float64))
+    base = np.asarray(out._data, dtype=np.float64)
+    return bool(np.any(np.abs(moved[0] - base) > 1e-3) or np.any(np.abs(moved[1] - base) > 1e-3))
 
 
 def make_recipe(seed: int, forms: list[Form], max_steps: int = 8, dtype: Any = None) -> Recipe:
@@ -123,6 +137,8 @@ def make_recipe(seed: int, forms: list[Form], max_steps: int = 8, dtype: Any = N
             if not isinstance(out, al.Tensor) or (not nan_mean and finite.size < data.size) or (
                     finite.size and np.abs(finite).max() > LIMIT):
                 continue
+            if not form.fd_ok and _at_jump(form, [vals[a] for a in args], p, out):
+                continue       # floor/remainder at a jump: 1 ulp upstream flips the value
             kinky = kinky or bool(form.kink([vals[a] for a in args], p))
             fd_ok = fd_ok and form.fd_ok
             if nan_mean:
@@ -427,7 +443,8 @@ def _zero_base(form: Form, xs: list, p: dict) -> bool:
     return bool(np.any(base == 0))
 
 
-_MASK_OPS = ("relu", "where", "clip")
+_MASK_OPS = ("relu", "where", "clip", "relu6", "hardtanh", "hardsigmoid", "hardswish",
+             "floor", "ceil", "round", "trunc", "sign", "remainder", "fmod")
 
 
 def core_reason(recipe: Recipe, problems: list[str] = ()) -> str | None:
@@ -437,11 +454,16 @@ def core_reason(recipe: Recipe, problems: list[str] = ()) -> str | None:
     nan_only = bool(problems) and all("np.float64(nan) vs" in q and "vs np.float64(nan)" not in q
                                       for q in problems)
     if nan_only and any(f.op in _MASK_OPS for f, _, _ in recipe.steps):
-        reasons.append("core (new): relu/where/clip VJPs multiply the upstream gradient by a 0/1 "
-                       "mask, so an infinite upstream gradient gives NaN where PyTorch selects 0")
+        reasons.append("core (new): mask VJPs (relu, where, clip, and the zero derivatives of "
+                       "floor/ceil/round/trunc/sign) multiply the upstream gradient, so an "
+                       "infinite upstream gradient gives NaN where PyTorch selects 0")
     with np.errstate(all="ignore"):
         for form, args, p in recipe.steps:
             xs = [vals[a] for a in args]
+            if form.op == "arctan2" and p["side"] == "both" and np.any(
+                    (_nd(xs[0]) == 0) & (_nd(xs[-1]) == 0)):
+                reasons.append("op family (new): arctan2's gradient at (0, 0) is NaN; "
+                               "PyTorch's is 0")
             if _zero_base(form, xs, p):
                 reasons.append("core: item 3 (pow at base 0)")
             if form.op == "pow" and p["side"] != "right" and np.any(
