@@ -162,12 +162,15 @@ def _kink_binary(name: str) -> bool:
 
 
 def _jumps_binary(name: str) -> bool:
-    """Whether the forward jumps somewhere on a grid (remainder, fmod): never finite-differenced."""
-    a = np.array([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0])
+    """Whether the forward jumps somewhere on a grid, in either argument (remainder, fmod, and
+    arctan2 across its branch cut): never finite-differenced."""
+    a = np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
     x, y = np.meshgrid(a, a)
     with np.errstate(all="ignore"):
-        f = [np.asarray(ops.OPS[name](x + d, y)) for d in (-1e-7, 1e-7)]
-    return bool(np.any(np.abs(f[0] - f[1]) > 1e-4))
+        fx = [np.asarray(ops.OPS[name](x + d, y)) for d in (-1e-7, 1e-7)]
+        fy = [np.asarray(ops.OPS[name](x, y + d)) for d in (-1e-7, 1e-7)]
+    jump = (np.abs(fx[0] - fx[1]) > 1e-4) | (np.abs(fy[0] - fy[1]) > 1e-4)
+    return bool(np.any(jump & np.isfinite(fx[0]) & np.isfinite(fy[0])))
 
 
 def _pos(L: Any, x: Any, p: dict) -> Any:
