@@ -161,6 +161,14 @@ def _kink_binary(name: str) -> bool:
     return abs(gs[0] - gs[1]) > 1e-2
 
 
+def _singular_origin(name: str) -> bool:
+    """Whether the gradient at (0, 0) is not finite (hypot: |(x, y)| has a cone point there)."""
+    x, y = (al.Tensor(np.array([0.0]), requires_grad=True) for _ in range(2))
+    with np.errstate(all="ignore"):
+        ops.OPS[name](x, y).sum().backward()
+    return not (np.all(np.isfinite(x.grad.data)) and np.all(np.isfinite(y.grad.data)))
+
+
 def _jumps_binary(name: str) -> bool:
     """Whether the forward jumps somewhere on a grid, in either argument (remainder, fmod, and
     arctan2 across its branch cut): never finite-differenced."""
@@ -216,7 +224,7 @@ _POW_EXPONENTS = (0.0, 1.0, 2.0, 3.0, 0.5, -1.0, 2.5)
 
 def binary_forms(name: str) -> list[Form]:
     domain, kinky = _domain_binary(name), _kink_binary(name)
-    jumps = _jumps_binary(name)
+    jumps, origin = _jumps_binary(name), _singular_origin(name)
     spell = _spellings(name, 2)
 
     def prep(L, a, b, p):
@@ -236,6 +244,8 @@ def binary_forms(name: str) -> list[Form]:
         zero_base = p["side"] == "right" and np.any(np.asarray(p["c"]) == 0)
         if zero_base and domain == "pos-x" and _near(b):
             return True                              # 0 ** y at y = 0: one-sided
+        if origin and a is not None and b is not None and _near(np.abs(a) + np.abs(b)):
+            return True                              # hypot at (0, 0)
         if kinky:
             a = p["c"] if a is None else a
             b = p["c"] if b is None else b
