@@ -9,7 +9,7 @@ driver, modes; no NumPy) → ``ops`` (the op table) → ``tensor`` / ``scalar`` 
 
 from __future__ import annotations
 
-from . import api, data, functional, interop_numpy, losses, nn, ops, optim
+from . import api, data, functional, fused, interop_numpy, losses, nn, ops, optim
 from .api import *  # noqa: F403  (every public op, generated from the op table)
 from .compare import compare_gradients
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -22,7 +22,14 @@ from .engine import (
     is_grad_enabled,
     no_grad,
 )
-from .functional import cross_entropy, log_softmax, softmax
+from .functional import cross_entropy
+from .fused import (
+    binary_cross_entropy_with_logits,
+    layer_norm,
+    log_softmax,
+    scaled_dot_product_attention,
+    softmax,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .interop import from_dlpack
 from .losses import *  # noqa: F403  (mse_loss, l1_loss, nll_loss, ...: see losses.__all__)
@@ -42,10 +49,11 @@ __all__ = [
     "backward", "enable_grad", "is_grad_enabled", "no_grad",
     "AnomalyError", "detect_anomaly", "is_anomaly_enabled",
     "softmax", "log_softmax", "cross_entropy", "compare_gradients",
+    "binary_cross_entropy_with_logits", "layer_norm", "scaled_dot_product_attention",
     "GradcheckError", "gradcheck", "gradgradcheck",
     "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp",
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
-    "data", "functional", "interop_numpy", "losses", "nn", "ops", "optim",
+    "data", "functional", "fused", "interop_numpy", "losses", "nn", "ops", "optim",
     "from_dlpack",
 ]

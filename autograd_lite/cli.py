@@ -58,7 +58,18 @@ COMMANDS: dict[str, dict[str, Any]] = {
                         "softmax"),
               _arg("--repeat", type=int, default=20, help="timed rounds (default 20)"),
               _arg("--graph-dir", default=None, metavar="DIR",
-                   help="also write both graphs there (SVG, or DOT without Graphviz's dot)")]),
+                   help="also write both graphs there (SVG, or DOT without Graphviz's dot)"),
+              # the fusion lab: any pair, and the stability sweep
+              _arg("--op", choices=list(compare.PAIRS), default="cross_entropy",
+                   help="which fused/composed pair (default cross_entropy); --classes is "
+                        "layer_norm's feature count"),
+              _arg("--seq", type=int, default=128, help="attention: sequence length (default 128)"),
+              _arg("--dim", type=int, default=16, help="attention: head dimension (default 16)"),
+              _arg("--sweep", action="store_true",
+                   help="stability sweep instead: inputs scaled 1e-3 … 1e5 in float16/32/64, "
+                        "each form's gradient error in ULPs against a longdouble reference"),
+              _arg("--sweep-out", default=None, metavar="FILE",
+                   help="where the sweep goes (default sweep_OP.png; CSV without matplotlib)")]),
     "graph": dict(
         help="draw a named example's graph to SVG/PNG/PDF/DOT",
         description="Draw the computation graph of a named example with Graphviz. Several "
@@ -142,6 +153,8 @@ def _run_compare(args: argparse.Namespace) -> int:
     from .functional import cross_entropy
     from .tensor import Tensor
 
+    if args.sweep or args.op != "cross_entropy":
+        return _run_lab(args)
     repeat = preflight.positive_int("repeat", args.repeat)
     graph_dir = None if args.graph_dir is None else preflight.output_dir("graph_dir",
                                                                          args.graph_dir)
@@ -160,6 +173,24 @@ def _run_compare(args: argparse.Namespace) -> int:
             dot = viz.draw_graph(fn(leaf), title=f"{name} cross-entropy")
             path = viz.save_graph(dot, graph_dir / f"{name}.svg", source_without_dot=True)
             print(f"wrote {path}")
+    return 0
+
+
+def _run_lab(args: argparse.Namespace) -> int:
+    """``compare --op OP`` (other than cross_entropy) and ``compare --sweep``."""
+    sizes = {k: preflight.positive_int(k, getattr(args, k))
+             for k in ("batch", "classes", "seq", "dim")}
+    if args.sweep:
+        from .sweep import sweep_op
+        out = preflight.output_file("sweep_out", args.sweep_out or f"sweep_{args.op}.png")
+        table = sweep_op(args.op, seed=args.seed)
+        print(table)
+        print(f"\nwrote {table.save(str(out))}")
+        return 0
+    repeat = preflight.positive_int("repeat", args.repeat)
+    scale = preflight.finite_float("scale", args.scale)
+    print(compare.compare_op(args.op, dtype=args.dtype, scale=scale, seed=args.seed,
+                             repeat=repeat, **sizes))
     return 0
 
 

@@ -29,7 +29,8 @@ from .tensor import Tensor
 from .viz import graph_stats
 
 __all__ = ["compare_gradients", "GradientReport", "GradientDiff", "Implementation",
-           "random_logits", "estimate_memory", "softmax_stability", "Stability"]
+           "random_logits", "estimate_memory", "softmax_stability", "Stability", "PAIRS",
+           "Pair", "PairReport", "compare_op", "peak_memory"]
 
 
 @dataclass
@@ -113,9 +114,14 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
 
     Example
     -------
-    >>> z, y = np.random.randn(64, 10), np.random.randint(0, 10, 64)
-    >>> print(compare_gradients(lambda z: cross_entropy(z, y),
-    ...                         lambda z: cross_entropy(z, y, fused=False), z))
+    >>> rng = np.random.default_rng(0)
+    >>> z, y = rng.normal(size=(64, 10)), rng.integers(0, 10, 64)
+    >>> report = compare_gradients(lambda z: al.cross_entropy(z, y),
+    ...                            lambda z: al.cross_entropy(z, y, fused=False), z)
+    >>> print(str(report).splitlines()[0])
+    compare_gradients: fused vs composed
+    >>> "graph nodes        4          14" in str(report)    # one fused node vs the composition
+    True
     """
     for name, fn in (("f", f), ("g", g)):
         if not callable(fn):
@@ -310,3 +316,190 @@ def _html_table(head: Sequence[str], rows: list) -> str:
     th = "".join(cell("th", c) for c in head)
     body = "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The fusion lab: every fused/composed pair, compared the same way
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One fused op and its twins: ``forms`` maps a form's name (``"fused"``, ``"composed"``, and
+    ``"naive"`` or ``"stable composed"`` where one exists) to ``f(*inputs) -> Tensor``;
+    ``make_inputs(scale, rng, **sizes)`` draws float64 inputs (floats are differentiated, integer
+    arrays pass through); ``scale_means`` says what the sweep's scale multiplies."""
+
+    name: str
+    forms: dict
+    make_inputs: Callable[..., list]
+    describe: Callable[..., str]
+    scale_means: str
+
+
+def _ce_pair() -> Pair:
+    from .functional import cross_entropy, naive_cross_entropy
+
+    def make(scale: float, rng: np.random.Generator, batch: int = 64, classes: int = 10,
+             **_: Any) -> list:
+        return [scale * rng.standard_normal((batch, classes)), rng.integers(0, classes, batch)]
+    return Pair("cross_entropy",
+                {"fused": lambda z, y: cross_entropy(z, y),
+                 "composed": lambda z, y: cross_entropy(z, y, fused=False),
+                 "naive": lambda z, y: naive_cross_entropy(z, y)}, make,
+                lambda batch=64, classes=10, **_: f"({batch}, {classes}) logits, class targets, "
+                "mean", "logits = scale × N(0, 1)")
+
+
+def _log_softmax_pair() -> Pair:
+    from . import fused
+    from .functional import softmax
+
+    def make(scale: float, rng: np.random.Generator, batch: int = 64, classes: int = 10,
+             **_: Any) -> list:
+        return [scale * rng.standard_normal((batch, classes))]
+    return Pair("log_softmax",
+                {"fused": lambda z: fused.log_softmax(z),
+                 "composed": lambda z: fused.log_softmax(z, fused=False),
+                 "naive": lambda z: softmax(z, naive=True).log()}, make,
+                lambda batch=64, classes=10, **_: f"({batch}, {classes}) logits, last axis",
+                "logits = scale × N(0, 1)")
+
+
+def _bce_pair() -> Pair:
+    from . import fused
+
+    def make(scale: float, rng: np.random.Generator, batch: int = 64, classes: int = 10,
+             **_: Any) -> list:
+        return [scale * rng.standard_normal((batch, classes)),
+                (rng.random((batch, classes)) < 0.5).astype(np.float64)]
+    bce = fused.binary_cross_entropy_with_logits
+    return Pair("bce_with_logits",
+                {"fused": lambda z, y: bce(z, y),
+                 "composed": lambda z, y: bce(z, y, fused=False),
+                 "stable composed": lambda z, y: fused.stable_composed(z, y)}, make,
+                lambda batch=64, classes=10, **_: f"({batch}, {classes}) logits, 0/1 targets, "
+                "mean", "logits = scale × N(0, 1)")
+
+
+def _layer_norm_pair() -> Pair:
+    from . import fused
+
+    def make(scale: float, rng: np.random.Generator, batch: int = 64, classes: int = 10,
+             **_: Any) -> list:
+        return [scale * (3 + rng.standard_normal((batch, classes))),
+                rng.standard_normal(classes), rng.standard_normal(classes)]
+    return Pair("layer_norm",
+                {"fused": lambda x, w, b: fused.layer_norm(x, x.shape[-1], w, b),
+                 "composed": lambda x, w, b: fused.layer_norm(x, x.shape[-1], w, b, fused=False)},
+                make, lambda batch=64, classes=10, **_: f"({batch}, {classes}) input, weight "
+                "and bias", "x = scale × (3 + N(0, 1))")
+
+
+def _attention_pair() -> Pair:
+    from . import fused
+    from .functional import softmax
+
+    def make(scale: float, rng: np.random.Generator, seq: int = 128, dim: int = 16,
+             **_: Any) -> list:
+        q = rng.standard_normal((seq, dim)) * np.sqrt(scale)
+        return [q, rng.standard_normal((seq, dim)) * np.sqrt(scale),
+                rng.standard_normal((seq, dim))]
+    sdpa = fused.scaled_dot_product_attention
+    return Pair("attention",
+                {"fused": lambda q, k, v: sdpa(q, k, v),
+                 "composed": lambda q, k, v: sdpa(q, k, v, fused=False),
+                 "naive": lambda q, k, v: softmax(q @ k.mT / np.sqrt(q.shape[-1]),
+                                                  naive=True) @ v}, make,
+                lambda seq=128, dim=16, **_: f"q, k, v of shape ({seq}, {dim})",
+                "q, k = √scale × N(0, 1): scores of order scale")
+
+
+PAIRS: dict[str, Pair] = {p.name: p for p in (_ce_pair(), _log_softmax_pair(), _bce_pair(),
+                                              _layer_norm_pair(), _attention_pair())}
+
+
+@dataclass
+class PairReport:
+    """:func:`compare_op`'s result: the :class:`GradientReport` of the fused and composed forms
+    plus graph edges and peak memory during forward + backward."""
+
+    title: str
+    report: GradientReport
+    edges: tuple[int, int]
+    peak: tuple[int, int]
+    graphs: tuple = ()        # the two outputs, for drawing side by side in HTML
+
+    def extra_rows(self) -> list[tuple[str, str, str, str]]:
+        (ea, eb), (pa, pb) = self.edges, self.peak
+        return [("graph edges", str(ea), str(eb), _ratio(eb, ea)),
+                ("peak memory (fwd + bwd)", _bytes(pa), _bytes(pb), _ratio(pb, pa))]
+
+    def __str__(self) -> str:
+        r = self.report
+        head = ("", r.a.name, r.b.name, f"difference / {r.b.name}÷{r.a.name}")
+        return f"{self.title}\n\n{r}\n\n{_text_table(head, self.extra_rows())}"
+
+    def _repr_html_(self) -> str:
+        r = self.report
+        head = ("", r.a.name, r.b.name, f"{r.b.name}÷{r.a.name}")
+        out = f"<p><b>{html.escape(self.title)}</b></p>{r._repr_html_()}" \
+              f"{_html_table(head, self.extra_rows())}"
+        return out + _side_by_side_svg(dict(zip((r.a.name, r.b.name), self.graphs)))
+
+
+def _side_by_side_svg(roots: dict) -> str:
+    """Both graphs in one SVG picture (empty without Graphviz's ``dot``)."""
+    if not roots:
+        return ""
+    from . import viz
+    try:
+        return viz.draw_side_by_side(roots).pipe(format="svg").decode()
+    except Exception:   # no dot program: the tables stand alone
+        return ""
+
+
+def peak_memory(fn: Callable[..., Tensor], *inputs: Any) -> int:
+    """Peak bytes allocated while ``fn(*inputs)`` runs forward and backward (``tracemalloc``;
+    float inputs become fresh leaves sharing their data, so they are not counted)."""
+    import tracemalloc
+    leaves = [Tensor(a, requires_grad=True) if np.asarray(a).dtype.kind == "f" else a
+              for a in inputs]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        out = fn(*leaves)
+        out.backward(np.ones(out.shape, out.dtype))
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def compare_op(op: str = "cross_entropy", *, dtype: Any = np.float32, scale: float = 1.0,
+               seed: int = 0, repeat: int = 20, **sizes: Any) -> PairReport:
+    """Compare the fused and composed forms of one of :data:`PAIRS` on random inputs: output and
+    gradient differences, graph nodes, edges and bytes, peak memory, median times.
+
+    ``sizes``: ``batch``, ``classes`` (cross_entropy, log_softmax, bce_with_logits, layer_norm:
+    its features) or ``seq``, ``dim`` (attention).
+
+    Example
+    -------
+    >>> r = compare_op("layer_norm", dtype=np.float64, batch=8, classes=4, repeat=2)
+    >>> (r.report.a.nodes, r.report.b.nodes), r.edges      # nodes and edges: fused, composed
+    ((4, 17), (4, 30))
+    """
+    if op not in PAIRS:
+        raise ValueError(f"compare_op: unknown op {op!r}; expected one of {', '.join(PAIRS)}")
+    pair = PAIRS[op]
+    rng = np.random.default_rng(seed)
+    inputs = [a.astype(dtype) if a.dtype.kind == "f" else a
+              for a in pair.make_inputs(scale, rng, **sizes)]
+    fused, composed = pair.forms["fused"], pair.forms["composed"]
+    report = compare_gradients(fused, composed, *inputs, repeat=repeat)
+    leaves = [Tensor(a, requires_grad=True) if a.dtype.kind == "f" else a for a in inputs]
+    outs = (fused(*leaves), composed(*leaves))
+    edges = tuple(graph_stats(o).edges for o in outs)
+    peaks = (peak_memory(fused, *inputs), peak_memory(composed, *inputs))
+    title = (f"{op}: {pair.describe(**sizes)}, {np.dtype(dtype).name}, "
+             f"{pair.scale_means.replace('scale', f'{scale:g}')} (seed {seed})")
+    return PairReport(title, report, edges, peaks, outs)

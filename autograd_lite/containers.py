@@ -10,35 +10,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
-from .nn import Module, Parameter
+from .module import Module, Parameter
 from .tensor import Tensor
 
-__all__ = ["ModuleList", "ModuleDict", "ParameterList", "IncompatibleKeys"]
-
-
-class IncompatibleKeys(NamedTuple):
-    """What ``Module.load_state_dict`` could not match (PyTorch's ``_IncompatibleKeys``)."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-def _refuse_plain(owner: Module, name: str, value: Any) -> None:
-    """Raise if ``value`` is a plain container of modules or parameters (Module uses this)."""
-    if _holds_state(value):
-        raise TypeError(
-            f"{type(owner).__name__}.{name}: a plain {type(value).__name__} holding Modules or "
-            f"Parameters would be neither trained nor saved (they are not registered); use "
-            f"nn.ModuleList, nn.ModuleDict or nn.ParameterList instead")
-
-
-def _holds_state(value: Any) -> bool:
-    """Whether a plain list, tuple, set or dict (at any depth) holds a Module or Parameter."""
-    items = value.values() if isinstance(value, dict) else value
-    return isinstance(value, (list, tuple, set, frozenset, dict)) and any(
-        isinstance(v, (Parameter, Module)) or _holds_state(v) for v in items)
+__all__ = ["ModuleList", "ModuleDict", "ParameterList"]
 
 
 class _Indexed(Module):

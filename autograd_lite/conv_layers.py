@@ -20,7 +20,7 @@ import numpy as np
 
 from . import api
 from .layers import Flatten
-from .nn import Dropout, Linear, Module, Parameter, ReLU, Sequential, _rng
+from .module import Dropout, Linear, Module, Parameter, ReLU, Sequential, _rng
 from .tensor import Tensor, as_tensor
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",

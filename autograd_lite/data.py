@@ -47,8 +47,10 @@ class DataLoader:
 
     Example
     -------
+    >>> X, y = np.zeros((100, 3)), np.arange(100) % 2
     >>> loader = DataLoader(X, y, batch_size=64, shuffle=True, seed=0)
-    >>> for xb, yb in loader: ...
+    >>> [xb.shape for xb, yb in loader]
+    [(64, 3), (36, 3)]
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32, *,

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import api, functional, losses
 from .engine import no_grad
-from .nn import Module, Parameter, _rng
+from .module import Module, Parameter, _rng
 from .tensor import Tensor, as_tensor
 
 __all__ = ["Identity", "Flatten", "Embedding", "BatchNorm1d", "Bilinear", "Softmax",

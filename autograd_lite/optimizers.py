@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .optim import Optimizer, _hyper
+from .optimizer import Optimizer, _hyper
 from .tensor import Tensor
 
 __all__ = ["RMSprop", "Adagrad", "clip_grad_norm_", "clip_grad_value_"]

@@ -13,7 +13,7 @@ import math
 import numbers
 from typing import Any
 
-from .optim import Optimizer
+from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "LinearLR",
            "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]

@@ -1,70 +1,89 @@
-"""One training step's gradients for an MLP 784-256-128-10 (ReLU), batch 128, float32.
+"""One training step's gradients for an MLP 784-256-128-10 (ReLU), float32, batches 32/128/2048.
 
 Forward, softmax cross-entropy (mean over the batch) and backward to every weight and bias: ms per
-step. The reference is hand-written NumPy backprop of the same network (stable softmax,
-``dZ = (P − Y)/N``, ``dW = Aᵀ dZ``, ``db = Σ dZ``, ``dA = dZ Wᵀ``, ReLU mask; no gradient for the
-input). autograd_lite runs twice: with the loss composed from primitives (``log_softmax`` then
-indexing and ``mean``) and, once ``functional.cross_entropy`` exists, with the fused
-cross-entropy node. PyTorch and HIPS ``autograd`` are timed too when importable. All are timed
-interleaved in one process; only the reference row has no ratio.
+step. Rows:
+
+* ``autograd_lite`` (fused loss) — the headline row; ``autograd_lite composed loss`` (at batch
+  128 only) builds the loss from primitives;
+* ``PyTorch`` (the reference, ``F.cross_entropy``) and ``HIPS autograd`` when importable;
+* ``floor: hand NumPy`` — hand-written backprop, in place wherever NumPy allows: ``Z += b``,
+  ReLU in place, ``exp`` in place, ``dZ = softmax/N`` in place with ``1/N`` subtracted at the
+  targets, the ReLU mask applied in place; no gradient for the input ``X``;
+* ``kernel: matmuls`` — the eight matrix products alone (three forward, five backward).
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .common import Row, have, interleaved_times, paired_ratios, rows_with_ratios
+from .common import Case, have
 
 SIZES = (784, 256, 128, 10)
-BATCH = 128
+QUICK_SIZES = (12, 8, 6, 4)
+BATCHES = (32, 128, 2048)
 DTYPE = np.float32
 
 
-def problem(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def problem(batch: int = 128, seed: int = 0, sizes: tuple[int, ...] = SIZES
+            ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Weights ``[W1, b1, W2, b2, W3, b3]`` (He init), a batch ``X`` and integer labels ``y``."""
     rng = np.random.default_rng(seed)
     params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         params.append((rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)).astype(DTYPE))
-        params.append(np.zeros(n_out, dtype=DTYPE))
-    X = rng.standard_normal((BATCH, SIZES[0])).astype(DTYPE)
-    y = rng.integers(0, SIZES[-1], size=BATCH)
+        params.append((0.1 * rng.standard_normal(n_out)).astype(DTYPE))
+    X = rng.standard_normal((batch, sizes[0])).astype(DTYPE)
+    y = rng.integers(0, sizes[-1], size=batch)
     return params, X, y
 
 
-def numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray
+def floor_step(params: list[np.ndarray], X: np.ndarray, y: np.ndarray
                ) -> tuple[float, list[np.ndarray]]:
-    """Loss and gradients by hand-written backprop (``Y`` one-hot)."""
+    """Loss and gradients by hand-written backprop, in place wherever NumPy allows."""
     W1, b1, W2, b2, W3, b3 = params
     n = X.shape[0]
-    Z1 = X @ W1 + b1
-    A1 = np.maximum(Z1, 0)
-    Z2 = A1 @ W2 + b2
-    A2 = np.maximum(Z2, 0)
-    Z3 = A2 @ W3 + b3
-    S = Z3 - Z3.max(axis=1, keepdims=True)           # stable softmax
-    E = np.exp(S)
-    sumE = E.sum(axis=1, keepdims=True)
-    P = E / sumE
-    loss = float(np.mean(np.log(sumE[:, 0]) - (S * Y).sum(axis=1)))
-    dZ3 = (P - Y) / n
+    rows = np.arange(n)
+    A1 = X @ W1
+    A1 += b1
+    np.maximum(A1, 0, out=A1)
+    A2 = A1 @ W2
+    A2 += b2
+    np.maximum(A2, 0, out=A2)
+    Z3 = A2 @ W3
+    Z3 += b3
+    Z3 -= Z3.max(axis=1, keepdims=True)               # stable softmax
+    picked = Z3[rows, y]
+    E = np.exp(Z3, out=Z3)
+    s = E.sum(axis=1)
+    loss = float(np.mean(np.log(s) - picked))
+    E *= (1.0 / n / s)[:, None]                       # dZ3 = softmax / N − Y / N, in place
+    E[rows, y] -= 1.0 / n
+    dZ3 = E
     dW3 = A2.T @ dZ3
     db3 = dZ3.sum(axis=0)
-    dZ2 = (dZ3 @ W3.T) * (Z2 > 0)
+    dZ2 = dZ3 @ W3.T
+    dZ2 *= A2 > 0
     dW2 = A1.T @ dZ2
     db2 = dZ2.sum(axis=0)
-    dZ1 = (dZ2 @ W2.T) * (Z1 > 0)
+    dZ1 = dZ2 @ W2.T
+    dZ1 *= A1 > 0
     dW1 = X.T @ dZ1
     db1 = dZ1.sum(axis=0)
     return loss, [dW1, db1, dW2, db2, dW3, db3]
 
 
-def _numpy(params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callable[[], object]:
-    Y = np.eye(SIZES[-1], dtype=DTYPE)[y]
-    return lambda: numpy_step(params, X, Y)
+def _kernel(params: list[np.ndarray], X: np.ndarray) -> Callable[[], object]:
+    W1, _, W2, _, W3, _ = params
+    A1, A2 = X @ W1, (X @ W1) @ W2
+    G3 = (A2 @ W3)
+
+    def matmuls() -> object:
+        X @ W1, A1 @ W2, A2 @ W3                       # forward
+        A2.T @ G3, G3 @ W3.T, A1.T @ A2, A2 @ W2.T     # backward: dW3, dA2, dW2, dA1
+        return X.T @ A1                                # dW1
+    return matmuls
 
 
 def _autograd_lite(params: list[np.ndarray], X: np.ndarray, y: np.ndarray,
@@ -83,7 +102,7 @@ def _autograd_lite(params: list[np.ndarray], X: np.ndarray, y: np.ndarray,
         h = (h @ W2 + b2).relu()
         z = h @ W3 + b3
         if fused:
-            loss = al.functional.cross_entropy(z, y, fused=True)
+            loss = al.functional.cross_entropy(z, y)
         else:
             loss = -(al.log_softmax(z)[rows, y]).mean()
         loss.backward()
@@ -128,29 +147,28 @@ def _hips(params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callable[[]
     return lambda: vg(params)
 
 
-def implementations(params: list[np.ndarray], X: np.ndarray, y: np.ndarray
-                    ) -> dict[str, Callable[[], object]]:
-    """One zero-argument step per available implementation, hand NumPy (the reference) first.
-
-    Each step returns ``(loss, [gradient per parameter])`` (HIPS: the same, as a tuple).
-    """
-    import autograd_lite as al
-
-    fns = {"hand NumPy": _numpy(params, X, y)}
-    if hasattr(al.functional, "cross_entropy"):
-        fns["autograd_lite (fused loss)"] = _autograd_lite(params, X, y, fused=True)
-    fns["autograd_lite (composed loss)"] = _autograd_lite(params, X, y, fused=False)
+def implementations(params: list[np.ndarray], X: np.ndarray, y: np.ndarray,
+                    composed: bool = True) -> dict[str, Callable[[], object]]:
+    """One zero-argument step per implementation; each but the kernel returns
+    ``(loss, [gradient per parameter])``."""
+    fns = {"autograd_lite": _autograd_lite(params, X, y, fused=True)}
+    if composed:
+        fns["autograd_lite composed loss"] = _autograd_lite(params, X, y, fused=False)
     if have("torch"):
         fns["PyTorch"] = _torch(params, X, y)
     if have("autograd"):
         fns["HIPS autograd"] = _hips(params, X, y)
+    fns["floor: hand NumPy"] = lambda: floor_step(params, X, y)
+    fns["kernel: matmuls"] = _kernel(params, X)
     return fns
 
 
-def run(repeat: int | None = None) -> list[Row]:
-    """Medians in ms per step, with ratios to hand-written NumPy."""
-    fns = implementations(*problem())
-    times = interleaved_times(fns, repeat or 200)
-    medians = {k: statistics.median(v) for k, v in times.items()}
-    return rows_with_ratios("mlp_step", medians, "hand NumPy", "ms/step", 1e3,
-                            {"PyTorch": "F.cross_entropy"}, paired_ratios(times, "hand NumPy"))
+def cases(quick: bool = False) -> Iterator[Case]:
+    for batch in ((4,) if quick else BATCHES):
+        fns = implementations(*problem(batch, sizes=QUICK_SIZES if quick else SIZES),
+                              composed=batch == 128 or quick)
+        limit = 1.15 if batch < 128 else 1.03
+        yield Case("mlp_step", f"batch {batch}", fns, "autograd_lite", unit="ms",
+                   reference="PyTorch" if have("torch") else None,
+                   floor="floor: hand NumPy", kernel="kernel: matmuls",
+                   goals={"floor": limit}, notes={"PyTorch": "F.cross_entropy"})

@@ -439,6 +439,7 @@ PENDING = {
     "logcumsumexp", "inv", "det", "logabsdet", "solve", "cholesky", "einsum",
     "conv1d", "conv2d", "conv2d_weight", "conv_transpose2d", "unfold", "fold",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_scatter",
+    "scaled_dot_product_attention", "binary_cross_entropy_with_logits", "layer_norm",
 }
 NOT_FUZZED.update({n: "pending: needs a form in fuzz_structural.py" for n in PENDING})
 

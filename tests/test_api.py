@@ -89,13 +89,15 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional", "interop_numpy", "composites"},
+    {"api", "creation", "functional", "fused", "interop_numpy", "composites"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
-     "containers", "layers", "init", "optimizers", "schedulers", "conv_layers",
+     "containers", "layers", "init", "optimizers", "schedulers", "conv_layers", "module",
+     "optimizer",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
-     "preflight"},  # (checks before work: options, memory, output paths; stdlib only)
+     "preflight",  # (checks before work: options, memory, output paths; stdlib only)
+     "normalization"},
     {"train", "examples"},
-    {"viz", "notation", "notation_index", "compare", "onnx"},
+    {"viz", "notation", "notation_index", "compare", "onnx", "sweep"},
     {"cli", "__main__", "__init__"},
 ]
 
@@ -159,3 +161,42 @@ def test_no_module_over_about_500_lines():
     big = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
            if (n := len(p.read_text().splitlines())) > 520}
     assert not big, f"modules over ~500 lines (split them along a seam): {big}"
+
+
+def _top_level_imports() -> dict[str, set[str]]:
+    """Module → the package modules it imports at import time (top-level statements only;
+    imports inside functions run later and cannot form an import cycle)."""
+    def name(p: pathlib.Path) -> str:
+        parts = list(p.relative_to(ROOT).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    modules = {name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        base = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
+        deps = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom):
+                target = (".".join(base[:len(base) - node.level + 1] +
+                                   ([node.module] if node.module else []))
+                          if node.level else node.module or "")
+                deps |= {t for t in [target] + [f"{target}.{a.name}" for a in node.names]
+                         if t in modules}
+        graph[mod] = {d for d in deps if d != mod and not d.startswith(mod + ".")
+                      and not mod.startswith(d + ".")}
+    return graph
+
+
+def test_no_import_cycle():
+    graph = _top_level_imports()
+    state: dict[str, int] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for d in sorted(graph[m]):
+            assert state.get(d) != 1, f"import cycle: {' -> '.join(path + [d])}"
+            if d not in state:
+                visit(d, path + [d])
+        state[m] = 2
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])

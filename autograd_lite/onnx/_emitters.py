@@ -339,3 +339,91 @@ NOT_EXPORTABLE: dict[str, str] = {name: _LATER for name in (
     "conv2d", "conv_transpose2d", "conv2d_weight", "conv1d", "unfold", "fold", "einsum",
     "max_pool2d", "pool_scatter", "avg_pool2d", "adaptive_avg_pool2d")}
 """Op name → why it cannot be exported (a meta-test checks every op is in one of the two)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The fused ops of autograd_lite.fused (their backward is recorded with primitives under
+# create_graph, so gradient graphs need only these forwards)
+
+
+def _softmax_like(op_type: str) -> Emitter:
+    def emit(b: Builder, t: Any) -> str:
+        (x,) = t._parents
+        xin = b.name(x)
+        if x.ndim == 0:    # softmax of one number is 1, its log 0
+            zero = b.node("Sub", [xin, xin])
+            return b.node("Exp", [zero]) if op_type == "Softmax" else zero
+        return b.node(op_type, [xin], axis=int(t._params["axis"]))
+    emit.__doc__ = f"ONNX {op_type} along the axis"
+    return emit
+
+
+def _layer_norm(b: Builder, t: Any) -> str:
+    """(x − μ)/sqrt(var + eps) ⊙ w + b from ReduceMean, Sub, Mul, Sqrt, Div."""
+    x, w, bias = t._parents
+    p, dt = t._params, t.dtype
+    axes = b.ints(p["axes"])
+    xc = b.node("Sub", [b.name(x), b.node("ReduceMean", [b.name(x), axes], keepdims=1)])
+    var = b.node("ReduceMean", [b.node("Mul", [xc, xc]), axes], keepdims=1)
+    sd = b.node("Sqrt", [b.node("Add", [var, b.const(np.asarray(p["eps"], dtype=dt))])])
+    y = b.node("Div", [xc, sd])
+    if p["affine"][0]:
+        y = b.node("Mul", [y, b.typed(w, dt)])
+    if p["affine"][1]:
+        y = b.node("Add", [y, b.typed(bias, dt)])
+    return y
+
+
+def _bce_with_logits(b: Builder, t: Any) -> str:
+    """(1 − y)·z + l·softplus(−z), softplus(−z) = log(1 + e^−|z|) − min(z, 0), l = 1 +
+    (pos_weight − 1)·y, times weight, then the reduction."""
+    z, y = t._parents
+    p, dt = t._params, t.dtype
+    zn, yn = b.name(z), b.typed(y, dt)
+    one, zero = b.const(np.ones((), dt)), b.const(np.zeros((), dt))
+    e = b.node("Exp", [b.node("Neg", [b.node("Abs", [zn])])])
+    sp = b.node("Sub", [b.node("Log", [b.node("Add", [one, e])]), b.node("Min", [zn, zero])])
+    if p["pos_weight"] is not None:
+        pw1 = b.const(np.asarray(p["pos_weight"], dt) - 1, "pos_weight_minus_1")
+        sp = b.node("Mul", [sp, b.node("Add", [one, b.node("Mul", [pw1, yn])])])
+    loss = b.node("Add", [b.node("Mul", [b.node("Sub", [one, yn]), zn]), sp])
+    if p["weight"] is not None:
+        loss = b.node("Mul", [loss, b.const(np.asarray(p["weight"], dt), "weight")])
+    if p["reduction"] == "none" or z.ndim == 0:
+        return loss
+    op_type = "ReduceMean" if p["reduction"] == "mean" else "ReduceSum"
+    return b.node(op_type, [loss, b.ints(list(range(z.ndim)))], keepdims=0)
+
+
+def _attention(b: Builder, t: Any) -> str:
+    """softmax(q kᵀ·scale + mask) v (the composed form; rows with nothing to attend to get P = 0
+    from a constant mask, as the op does)."""
+    q, k, v = t._parents
+    p, dt = t._params, t.dtype
+    perm = list(range(k.ndim))
+    perm[-2:] = perm[-1], perm[-2]
+    kt = b.node("Transpose", [b.typed(k, dt)], perm=perm)
+    qs = b.node("Mul", [b.typed(q, dt), b.const(np.asarray(p["scale"], dt))])
+    s = b.node("MatMul", [qs, kt])
+    mask = p["mask"]
+    if p["causal"]:
+        mask = np.tril(np.ones((q.shape[-2], k.shape[-2]), bool))
+    live = None
+    if mask is not None:
+        live = (mask if mask.dtype == bool else mask > -np.inf).any(axis=-1, keepdims=True)
+        if mask.dtype == bool:
+            s = b.node("Where", [b.const(mask | ~live, "mask"), s,
+                                 b.const(np.asarray(-np.inf, dt))])
+        else:
+            s = b.node("Add", [s, b.const(np.where(live, mask, 0).astype(dt), "mask")])
+    probs = b.node("Softmax", [s], axis=-1)
+    if live is not None and not live.all():
+        probs = b.node("Mul", [probs, b.const(live.astype(dt), "live_rows")])
+    return b.node("MatMul", [probs, b.typed(v, dt)])
+
+
+EMITTERS.update({
+    "log_softmax": _softmax_like("LogSoftmax"), "softmax": _softmax_like("Softmax"),
+    "layer_norm": _layer_norm, "binary_cross_entropy_with_logits": _bce_with_logits,
+    "scaled_dot_product_attention": _attention,
+})

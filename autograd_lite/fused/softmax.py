@@ -1,0 +1,119 @@
+"""``log_softmax`` and ``softmax`` as fused primitives, each with its composed twin.
+
+Fused, each is one node that keeps only its output for backward; the VJPs need nothing else:
+
+    log_softmax:  dx = g − softmax(x)·Σ g      (softmax(x) = exp(out))
+    softmax:      dx = out ⊙ (g − Σ g ⊙ out)
+
+written with ops, so under ``create_graph=True`` they are recorded and differentiable again (an
+ordinary backward runs the same formula in place on one fresh array).
+Composed (``fused=False``), they are :func:`autograd_lite.functional.log_softmax` (``x − max −
+log Σ exp(x − max)``) and :func:`autograd_lite.functional.softmax` — four to seven nodes each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functional, ops
+from ..tensor import Tensor
+from .common import array, floating, keep, one_axis, recording
+
+__all__ = ["log_softmax", "softmax"]
+
+
+def _shifted(x: np.ndarray, axis: int | None) -> np.ndarray:
+    """``x − max`` along ``axis`` (a fresh array; rows whose max is ±inf are not shifted)."""
+    m = x.max(axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    return array(x - m)
+
+
+def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
+    out = _shifted(x, axis)
+    with np.errstate(divide="ignore"):
+        out -= np.log(np.exp(out).sum(axis=axis, keepdims=True))
+    return out
+
+
+def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    if recording(g, out):
+        return g - ops.exp(out) * keep(g, axis)
+    dx = array(np.exp(out))           # an ordinary backward: one fresh array, worked in place
+    dx *= keep(g, axis)
+    return np.subtract(g, dx, out=dx)
+
+
+def _softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+    if recording(g, out):
+        return out * (g - keep(g * out, axis))
+    dx = array(g * out)
+    s = keep(dx, axis)
+    np.subtract(g, s, out=dx)
+    dx *= out
+    return dx
+
+
+def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
+    e = _shifted(x, axis)
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+_log_softmax = ops.Op(
+    "log_softmax", _log_softmax_forward,
+    (_log_softmax_vjp,),
+    rules=("g − softmax(x)·Σg",), internal="reached as log_softmax(..., fused=True)",
+    summary="Fused ``log softmax`` along ``axis``: ``x − max − log Σ exp(x − max)``; keeps only "
+    "its output.")
+_softmax = ops.Op(
+    "softmax", _softmax_forward,
+    (_softmax_vjp,),
+    rules=("out ⊙ (g − Σ g ⊙ out)",), internal="reached as softmax(..., fused=True)",
+    summary="Fused softmax along ``axis``: ``exp(x − max) / Σ exp(x − max)``; keeps only its "
+    "output.")
+
+
+def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
+    """Log-probabilities along ``axis``, as PyTorch's ``F.log_softmax``; stable for any logits.
+
+    ``fused=True``: one node, VJP ``g − softmax(x)·Σg`` from its output alone; ``fused=False``:
+    :func:`autograd_lite.functional.log_softmax`, composed from primitives.
+
+    Example
+    -------
+    >>> x = Tensor([1.0, 2.0, 1000.0], requires_grad=True)
+    >>> y = log_softmax(x)
+    >>> y
+    Tensor([-999., -998.,    0.], dtype=float64, op=log_softmax)
+    >>> np.allclose(y.data, log_softmax(x, fused=False).data)
+    True
+    """
+    if not fused:
+        return functional.log_softmax(x, axis=axis)
+    t = floating(x, "log_softmax")
+    return _log_softmax(t, axis=one_axis(axis, t.ndim, "log_softmax"))
+
+
+def softmax(x: Any, axis: int = -1, *, fused: bool = True, naive: bool = False) -> Tensor:
+    """Probabilities along ``axis``, as PyTorch's ``F.softmax``; stable for any logits.
+
+    ``fused=True``: one node, VJP ``out ⊙ (g − Σ g ⊙ out)``; ``fused=False``:
+    :func:`autograd_lite.functional.softmax`, composed from primitives; ``naive=True`` (composed
+    only) skips subtracting the max, to show ``exp`` overflowing.
+
+    Example
+    -------
+    >>> softmax([1000.0, 2000.0, 3000.0])
+    Tensor([0., 0., 1.], dtype=float64)
+    >>> softmax([0.0, 0.0], fused=False)
+    Tensor([0.5, 0.5], dtype=float64)
+    """
+    if naive or not fused:
+        return functional.softmax(x, axis=axis, naive=naive)
+    t = floating(x, "softmax")
+    return _softmax(t, axis=one_axis(axis, t.ndim, "softmax"))
