@@ -341,7 +341,7 @@ def test_large_logits_do_not_cancel(fused):
 
 
 def test_log_softmax_stays_a_graph_of_primitives_and_twice_differentiable(rng):
-    from autograd_lite.functional import log_softmax      # the composed one
+    from autograd_lite.functional import log_softmax  # the composed one
     z = rng.normal(size=(3, 4)) * 5
     assert al.gradcheck(lambda t: log_softmax(t, axis=0), [z])
     assert al.gradgradcheck(lambda t: log_softmax(t, axis=-1), [z])
