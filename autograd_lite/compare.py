@@ -120,7 +120,7 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
     ...                            lambda z: al.cross_entropy(z, y, fused=False), z)
     >>> print(str(report).splitlines()[0])
     compare_gradients: fused vs composed
-    >>> "graph nodes        4          14" in str(report)    # one fused node vs the composition
+    >>> "graph nodes        4          17" in str(report)    # one fused node vs the composition
     True
     """
     for name, fn in (("f", f), ("g", g)):

@@ -5,9 +5,17 @@ They are pure: each differentiated argument becomes a fresh node, the function i
 :func:`engine.cotangents` (the same driver as ``.backward()``) returns the gradients instead of
 writing ``.grad`` on anything. Arrays and Tensors go in; ndarrays come out.
 
-Transforms compose (``grad(grad(f))``, ``hessian = jacobian(grad(f))``): when a transform is
-called *inside another transform* on a Tensor that requires grad, it records its backward pass
-(``create_graph=True``) and returns Tensors, so the outer transform can differentiate through it.
+Transforms compose (``grad(grad(f))``, ``hessian = jacobian(grad(f))``, mixed partials), to any
+depth and with closures: a transform called *inside another transform* always records its
+backward pass (``create_graph=True``) and returns Tensors, so every enclosing transform can
+differentiate through it, whether its inputs reach the inner call as arguments or as variables
+the inner function closes over (``grad(lambda x: x * grad(lambda y: x * y)(2.0))(1.0) == 2``).
+Deciding from the arguments alone would miss the closed-over ones and silently treat them as
+constants ("perturbation confusion").
+
+Levels need no tags: every call makes fresh nodes for its own differentiated arguments (an
+identity node when the argument is an enclosing transform's Tensor), and collects cotangents only
+at those nodes, so an inner derivative never leaks into an outer one nor the reverse.
 """
 
 from __future__ import annotations
@@ -66,9 +74,10 @@ def _leaf(x: Any, where: str) -> Tensor:
     return t
 
 
-def _traced(xs: Sequence[Tensor]) -> bool:
-    """Whether the results must stay in the graph (an outer transform differentiates them)."""
-    return any(x._parents for x in xs)
+def _traced() -> bool:
+    """Whether the results must stay in the graph: an enclosing transform is active, and may
+    differentiate them through the arguments *or* through anything ``f`` closes over."""
+    return _depth.value > 0
 
 
 def _result(c: Any, x: Tensor, traced: bool) -> Any:
@@ -117,13 +126,14 @@ def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str
     for a in nums:
         args[a] = _leaf(args[a], where)
         xs.append(args[a])
+    traced = _traced()       # decided before f runs (f itself runs one level deeper)
     with _inside():
         y = f(*args, **kwargs)
     if not isinstance(y, Tensor):
         raise TypeError(f"{where}: f must return a Tensor computed from its Tensor arguments, "
                         f"got {type(y).__name__} (use autograd_lite operations, not NumPy, "
                         "inside f)")
-    return y, xs, _traced(xs)
+    return y, xs, traced
 
 
 def _pack(results: list, argnums: Argnums) -> Any:
