@@ -120,7 +120,7 @@ def compare_gradients(f: Callable[..., Tensor], g: Callable[..., Tensor], *input
     ...                            lambda z: al.cross_entropy(z, y, fused=False), z)
     >>> print(str(report).splitlines()[0])
     compare_gradients: fused vs composed
-    >>> "graph nodes        4          14" in str(report)    # one fused node vs the composition
+    >>> "graph nodes        4          17" in str(report)    # one fused node vs the composition
     True
     """
     for name, fn in (("f", f), ("g", g)):
@@ -486,7 +486,7 @@ def compare_op(op: str = "cross_entropy", *, dtype: Any = np.float32, scale: flo
     -------
     >>> r = compare_op("layer_norm", dtype=np.float64, batch=8, classes=4, repeat=2)
     >>> (r.report.a.nodes, r.report.b.nodes), r.edges      # nodes and edges: fused, composed
-    ((4, 17), (4, 30))
+    ((5, 28), (4, 30))
     """
     if op not in PAIRS:
         raise ValueError(f"compare_op: unknown op {op!r}; expected one of {', '.join(PAIRS)}")

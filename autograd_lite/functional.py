@@ -35,20 +35,33 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
     Example
     -------
     >>> logsumexp(Tensor([1000.0, 1000.0]))   # 1000 + log 2, no overflow
+    Tensor(1000.69314718, dtype=float64)
     """
     return ops.logsumexp(_float(x, "logsumexp", axis), axis=axis, keepdims=keepdims)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``x − logsumexp(x)`` along ``axis``: log-probabilities, stable for any logits.
+    """``(x − m) − log Σ exp(x − m)`` along ``axis`` (``m`` the max): log-probabilities.
+
+    The shift is applied once and never added back, so nothing cancels: float16 logits all
+    equal to 1e4 give ``−log C`` each. A graph of primitives (``m`` is a constant: the function
+    does not depend on it).
 
     Example
     -------
     >>> log_softmax([0.0, 0.0])
     Tensor([-0.69314718, -0.69314718], dtype=float64)
+    >>> log_softmax(np.full(4, 1e4, dtype=np.float16))
+    Tensor([-1.387, -1.387, -1.387, -1.387], dtype=float16)
     """
-    x = _float(x, "log_softmax", axis)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    return _log_softmax(_float(x, "log_softmax", axis), axis)
+
+
+def _log_softmax(x: Any, axis: int) -> Any:
+    """:func:`log_softmax` on a checked floating-point Tensor (or plain NumPy on an ndarray)."""
+    m = x.max(axis=axis, keepdims=True)
+    shifted = x - (m.detach() if isinstance(m, Tensor) else m)
+    return shifted - ops.logsumexp(shifted, axis=axis, keepdims=True)
 
 
 def softmax(x: Any, axis: int = -1, *, naive: bool = False) -> Tensor:
@@ -63,7 +76,11 @@ def softmax(x: Any, axis: int = -1, *, naive: bool = False) -> Tensor:
     >>> softmax([1000.0, 2000.0, 3000.0])
     Tensor([0., 0., 1.], dtype=float64)
     """
-    x = _float(x, "softmax", axis)
+    return _softmax(_float(x, "softmax", axis), axis, naive)
+
+
+def _softmax(x: Tensor, axis: int, naive: bool = False) -> Tensor:
+    """:func:`softmax` on a checked floating-point Tensor."""
     if not naive:
         x = x - x.max(axis=axis, keepdims=True).detach()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -102,7 +119,9 @@ class _Target(NamedTuple):
     spread: Any       # (ε/C)·w along the class axis, the smoothing part of Y; None when ε = 0
     dense: Any        # Y itself for probability targets (a Tensor when the target is); else None
     tau: Any          # Σ_c Y
-    inv_denom: float  # 1 / the mean's denominator (1.0 for "sum" and "none")
+    inv_denom: float  # 1 / the mean's denominator (1.0 for "sum" and "none"; 0.0 when empty)
+    empty: bool = False   # "mean" over a batch whose every target is ignored: the loss is NaN
+                          # (0/0) but the gradient 0, as in PyTorch (padding writes no NaN)
 
 
 def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: Any,
@@ -133,12 +152,13 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
     spread = None if eps == 0 else (eps / n_classes) * (1.0 if wc is None else wc)
     tau = hot if spread is None else hot + mask * (eps if weight is None else eps / n_classes
                                                    * float(weight.sum()))
-    inv = 1.0
+    inv, empty = 1.0, False
     if reduction == "mean":
         trivial = weight is None and isinstance(mask, float)
         denom = index.size if trivial else float(np.sum(w_y * mask))
-        inv = 1.0 / denom if denom else float("nan")
-    return _Target(_along(index, axis), hot, mask, spread, None, tau, inv)
+        empty = not trivial and not np.any(mask)      # nothing counted (or no positions)
+        inv = 0.0 if empty else 1.0 / denom if denom else float("nan")
+    return _Target(_along(index, axis), hot, mask, spread, None, tau, inv, empty)
 
 
 def _times(x: Any, c: Any) -> Any:
@@ -146,11 +166,13 @@ def _times(x: Any, c: Any) -> Any:
     return x if isinstance(c, float) and c == 1.0 else x * c
 
 
-def _reduce(loss: Any, reduction: str, axis: int, inv_denom: float) -> Any:
+def _reduce(loss: Any, reduction: str, axis: int, y: _Target) -> Any:
     """Per-position losses (class axis kept, length 1) reduced as asked."""
     if reduction == "none":
         return loss.squeeze(axis)
-    return _times(loss.sum(), inv_denom)
+    if y.empty:                  # 0/0: NaN, with a zero gradient (0·loss + NaN)
+        return loss.sum() * 0.0 + float("nan")
+    return _times(loss.sum(), y.inv_denom)
 
 
 def _upstream(g: Any, shape: tuple, axis: int, reduction: str, inv_denom: float) -> Any:
@@ -256,7 +278,7 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
         loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - y.mask * (logp * y.spread).sum(axis=axis, keepdims=True)
-    return _reduce(loss, reduction, axis, y.inv_denom), _Saved(e, sumexp, y)
+    return _reduce(loss, reduction, axis, y), _Saved(e, sumexp, y)
 
 
 def _exp_is_safe(row_max: np.ndarray, n_classes: int, dtype: np.dtype) -> bool:
@@ -280,7 +302,7 @@ def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
     if isinstance(z, Tensor):      # create_graph: Y as a Tensor when the target requires grad
         y = _target(target, z.shape, z.dtype, axis=axis, **params)
         s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
-        return (softmax(z, axis=axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
+        return (_softmax(z, axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
     y = saved.target               # processed once, by the forward
     s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
     dz, sumexp = saved.spend(z, axis)
@@ -300,7 +322,7 @@ def _ce_vjp_target(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
     n_positions = max(z.size // max(z.shape[axis], 1), 1)
     inv = 1.0 / n_positions if reduction == "mean" else 1.0
     s = _upstream(g, z.shape, axis, reduction, inv) * -(1 - label_smoothing)
-    logp = z - ops.logsumexp(z, axis=axis, keepdims=True)
+    logp = _log_softmax(z, axis)
     if weight is not None:
         logp = logp * weight.reshape([-1 if i == axis else 1 for i in range(z.ndim)])
     return logp * s
@@ -333,7 +355,11 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
                         "(convert them with .astype(np.float32) or np.float64)")
     if z.ndim == 0:
         raise ValueError(f"{name}: logits need a class axis, got a scalar")
-    axis = z.ndim - 1 if type(axis) is int and axis == -1 else (   # the default, quickly
+    t = target if isinstance(target, Tensor) else np.asarray(target)
+    tdata = t._data if isinstance(t, Tensor) else t
+    if axis is None:
+        axis = _class_axis(z.shape, tdata, name)
+    axis = z.ndim - 1 if type(axis) is int and axis == -1 else (   # the common case, quickly
         ops.normalize_axes(axis, z.ndim, name)[0])
     n_classes = z.shape[axis]
     if reduction not in REDUCTIONS:
@@ -357,8 +383,6 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
             raise ValueError(f"{name}: weight has shape {weight.shape}, expected ({n_classes},) "
                              f"(one per class of logits {z.shape}, class axis {axis})")
         weight = weight.astype(z.dtype, copy=False)
-    t = target if isinstance(target, Tensor) else np.asarray(target)
-    tdata = t._data if isinstance(t, Tensor) else t
     index_shape = z.shape[:axis] + z.shape[axis + 1:]
     if tdata.dtype.kind in "iu" and tdata.shape == index_shape:
         # One pass in the common case: read as unsigned, a valid class index is below C (a
@@ -376,14 +400,13 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
                              f"{'' if ignore_index is None else f', ignore_index {ignore_index}'})")
         return z, tdata, axis, weight
     if tdata.dtype.kind == "f" and tdata.shape == z.shape:
-        if ignore_index is not None:
+        if ignore_index is not None and ignore_index != IGNORE_INDEX:
             raise ValueError(f"{name}: ignore_index={ignore_index} applies to class-index "
                              "targets only, not to probabilities (as in PyTorch)")
-        finite = np.isfinite(tdata)
-        bad = ~finite | (np.where(finite, tdata, 0) < 0)
+        bad = ~np.isfinite(tdata)     # any finite reals, as in PyTorch (gradient P·ΣY − Y)
         if bad.any():
             pos = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name}: target probabilities must be finite and non-negative; "
+            raise ValueError(f"{name}: target probabilities must be finite; "
                              f"target{list(pos)} = {tdata[pos]}")
         if isinstance(t, Tensor):
             y = t.astype(z.dtype) if t.requires_grad else t._data.astype(z.dtype)
@@ -395,21 +418,50 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
                      f"shape {z.shape}")
 
 
-def cross_entropy(logits: Any, target: Any, *, axis: int = -1, weight: Any = None,
-                  ignore_index: int | None = None, reduction: str = "mean",
+def _class_axis(shape: tuple, target: np.ndarray, name: str) -> int:
+    """The class axis when none is given: the last one, unless the logits have more than two
+    axes and only PyTorch's layout (classes at axis 1) fits the target; an error when both
+    readings fit, since they give different losses."""
+    if len(shape) <= 2:
+        return -1
+    fits = []
+    for axis in (1, -1):
+        index_shape = shape[:axis] + shape[axis + 1:] if axis == 1 else shape[:-1]
+        if (target.dtype.kind in "iu" and target.shape == index_shape) or (
+                target.dtype.kind == "f" and target.shape == shape):
+            fits.append(axis)
+    if len(fits) == 2:
+        raise ValueError(
+            f"{name}: logits {shape} with target {target.shape} ({target.dtype}) fit two "
+            f"readings: classes along axis 1 (PyTorch's layout, {shape[1]} classes) or along "
+            f"axis -1 ({shape[-1]} classes), which give different losses; pass axis=1 "
+            "(PyTorch's layout) or axis=-1")
+    return fits[0] if fits else -1
+
+
+IGNORE_INDEX = -100   # PyTorch's default: positions whose class index is -100 count for nothing
+
+
+def cross_entropy(logits: Any, target: Any, *, axis: int | None = None, weight: Any = None,
+                  ignore_index: int | None = IGNORE_INDEX, reduction: str = "mean",
                   label_smoothing: float = 0.0, fused: bool = True) -> Tensor:
     """Softmax cross-entropy between ``logits`` and ``target``, as PyTorch's ``F.cross_entropy``.
 
     Parameters
     ----------
-    logits : float array, the classes along ``axis`` (last by default), any leading batch dims.
+    logits : float array, the classes along ``axis``, any other axes batch axes.
     target : integer class indices (``logits``' shape without the class axis) or probabilities
-        (``logits``' shape; one-hot or soft, each position's sum need not be 1).
+        (``logits``' shape; any finite reals, as in PyTorch: soft, unnormalised or negative).
+    axis : the class axis. By default the last one; for logits with more than two axes, axis 1
+        (PyTorch's layout) when only that reading fits the target's shape, and an error naming
+        both readings when both fit (pass ``axis=1`` or ``axis=-1``).
     weight : one weight per class (a constant: no gradient flows to it).
-    ignore_index : positions whose class index equals it count for nothing (class indices only;
-        an error with probabilities, as in PyTorch).
+    ignore_index : positions whose class index equals it count for nothing; ``-100`` by
+        default, as in PyTorch (``None``: none ignored). Class indices only: another value with
+        probabilities is an error, as in PyTorch.
     reduction : ``"mean"`` (over the summed weights of the counted targets; over the number of
-        positions for probabilities), ``"sum"`` or ``"none"``.
+        positions for probabilities), ``"sum"`` or ``"none"``. A mean over a batch whose every
+        target is ignored is NaN (0/0) with a zero gradient, as in PyTorch.
     label_smoothing : ε in [0, 1]: the target is mixed with the uniform distribution.
     fused : one primitive with a stable log-sum-exp forward and the closed-form VJP
         ``(softmax(z) − y)·scale``, saving only the softmax; ``False`` composes the loss from
@@ -418,16 +470,16 @@ def cross_entropy(logits: Any, target: Any, *, axis: int = -1, weight: Any = Non
     Raises
     ------
     TypeError : integer logits. IndexError : a class index outside ``[0, C)`` (naming it and its
-    position). ValueError : a target shape fitting neither form, negative or non-finite
-    probabilities, a weight of the wrong length, an unknown reduction, ``ignore_index`` with
-    probabilities, ``label_smoothing`` outside [0, 1].
+    position). ValueError : a target shape fitting neither form (or two class axes, see
+    ``axis``), non-finite probabilities, a weight of the wrong length, an unknown reduction,
+    ``ignore_index`` with probabilities, ``label_smoothing`` outside [0, 1].
 
     Example
     -------
     >>> z = Tensor([[2.0, 0.5, -1.0]], requires_grad=True)
     >>> cross_entropy(z, np.array([0])).backward()
-    >>> z.grad          # softmax(z) − onehot(0)
-    Tensor([[-0.2144,  0.1753,  0.0391]], dtype=float64)
+    >>> z.grad.data.round(4)          # softmax(z) − onehot(0)
+    array([[-0.2144,  0.1753,  0.0391]])
     """
     z, target, axis, weight = _check_ce(logits, target, axis, weight, ignore_index, reduction,
                                         label_smoothing)
@@ -441,14 +493,14 @@ def cross_entropy(logits: Any, target: Any, *, axis: int = -1, weight: Any = Non
 def _composed_cross_entropy(z: Tensor, target: Any, *, axis: int, **params: Any) -> Tensor:
     """The same loss built from primitives only, every step a node."""
     y = _target(target, z.shape, z.dtype, axis=axis, **params)
-    logp = log_softmax(z, axis=axis)                       # z − logsumexp(z)
+    logp = _log_softmax(z, axis)                  # (z − m) − log Σ exp(z − m), unchecked
     if y.dense is not None:
         loss = -(logp * y.dense).sum(axis=axis, keepdims=True)
     else:
         loss = _times(-logp[y.at], y.hot)  # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - _times((logp * y.spread).sum(axis=axis, keepdims=True), y.mask)
-    return _reduce(loss, params["reduction"], axis, y.inv_denom)
+    return _reduce(loss, params["reduction"], axis, y)
 
 
 def naive_cross_entropy(logits: Any, target: Any, axis: int = -1) -> Tensor:
@@ -457,7 +509,7 @@ def naive_cross_entropy(logits: Any, target: Any, axis: int = -1) -> Tensor:
     For demonstration only: ``exp`` overflows for logits above ~88 (float32) or ~709 (float64),
     and the loss becomes NaN where the stable forms stay finite.
     """
-    z, target, axis, _ = _check_ce(logits, target, axis, None, None, "mean", 0.0)
+    z, target, axis, _ = _check_ce(logits, target, axis, None, None, "mean", 0.0)  # checked once
     if target.dtype.kind == "f":
         raise ValueError("naive_cross_entropy: expects class indices")
     with np.errstate(all="ignore"):

@@ -141,10 +141,10 @@ class Module:
 
     # -- traversal -------------------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """``(path, module)`` for this module and every submodule, depth first."""
-        yield prefix, self
-        for name, m in self.__dict__.get("_modules", {}).items():
-            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+        """``(path, module)`` for this module and every submodule, depth first (iterative: any
+        nesting depth)."""
+        for path, _, m in _walk(self, prefix):
+            yield path, m
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``(path, parameter)`` pairs, each shared parameter once (under its first path)."""
@@ -223,13 +223,12 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        n = self.num_parameters()
-        head = f"{type(self).__name__}({self.extra_repr()})"
-        if n:
-            head += f"  # {n:,} parameters"
-        lines = [head]
-        for name, m in self.__dict__.get("_modules", {}).items():
-            lines.append(f"  ({name}): " + repr(m).replace("\n", "\n  "))
+        lines = []
+        for path, depth, m in _walk(self):   # iterative: any nesting depth
+            n = m.num_parameters()
+            head = f"{type(m).__name__}({m.extra_repr()})" + (f"  # {n:,} parameters" if n else "")
+            label = f"({path.rsplit('.', 1)[-1]}): " if depth else ""
+            lines.append("  " * depth + label + head)
         return "\n".join(lines)
 
     # -- PyTorch exchange (see autograd_lite.interop; torch is imported only when called) ---
@@ -308,6 +307,23 @@ class Linear(Module):
         return f"{self.in_features} → {self.out_features}, bias={self.bias is not None}"
 
 
+def _walk(root: Module, prefix: str = "") -> Iterator[tuple[str, int, Module]]:
+    """``(path, depth, module)`` for ``root`` and every submodule, depth first, without
+    recursion (a stack of iterators), so nesting depth is not limited by Python's stack."""
+    yield prefix, 0, root
+    stack = [(prefix, iter(root.__dict__.get("_modules", {}).items()))]
+    while stack:
+        path, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        name, m = child
+        sub = f"{path}.{name}" if path else name
+        yield sub, len(stack), m
+        stack.append((sub, iter(m.__dict__.get("_modules", {}).items())))
+
+
 class Sequential(Module):
     """Modules applied one after another; ``model[i]`` is the i-th (registered as ``"i"``).
 
@@ -333,8 +349,17 @@ class Sequential(Module):
         return iter(list(self._modules.values()))
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
+        # Nested Sequentials are entered without a call (a stack of iterators), so nesting
+        # depth is not limited by Python's stack; any other module is called as usual.
+        stack = [iter(self._modules.values())]
+        while stack:
+            m = next(stack[-1], None)
+            if m is None:
+                stack.pop()
+            elif type(m).forward is Sequential.forward and type(m).__call__ is Module.__call__:
+                stack.append(iter(m._modules.values()))
+            else:
+                x = m(x)
         return x
 
 

@@ -148,12 +148,60 @@ def _lift(a: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# The op table. Each VJP uses only Scalar operators and methods (or _log / _step below), so the
+# The op table. Each VJP uses only Scalar operators and methods (or the helpers below), so the
 # same rule runs on floats in an ordinary backward and on Scalars under create_graph=True.
 
 
-def _log(x: Any) -> Any:
-    return x.log() if isinstance(x, Scalar) else math.log(x)
+def _value(x: Any) -> float:
+    return x.value if isinstance(x, Scalar) else x
+
+
+def _ieee_pow(x: float, y: float) -> float:
+    """``x ** y`` with IEEE results where Python raises: ``0 ** −½ = inf``, ``(−8) ** ⅓ = nan``,
+    overflow ``= ±inf`` (as NumPy and the Tensor table give)."""
+    try:
+        return math.pow(x, y)
+    except (ArithmeticError, ValueError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(x), np.float64(y)))
+
+
+def _ieee_log(x: float) -> float:
+    """``ln x`` with IEEE results: ``ln 0 = −inf``, ``ln(x < 0) = nan``."""
+    return math.log(x) if x > 0 else -math.inf if x == 0 else math.nan
+
+
+def _rule_pow(x: Any, y: Any) -> Any:
+    """``x ** y`` inside a VJP: IEEE on floats, recorded (with an IEEE forward) on Scalars, so
+    a derivative at a singular point is inf or nan, as for Tensor, never a Python exception."""
+    if not isinstance(x, Scalar) and not isinstance(y, Scalar):
+        return _ieee_pow(x, y)
+    x, y = _lift(x), _lift(y)
+    return _node(_ieee_pow(x.value, y.value), pow_, (x, y), x.requires_grad or y.requires_grad)
+
+
+def _rule_log(x: Any) -> Any:
+    """``ln x`` inside a VJP (as :func:`_rule_pow`)."""
+    if not isinstance(x, Scalar):
+        return _ieee_log(x)
+    return _node(_ieee_log(x.value), log, (x,), x.requires_grad)
+
+
+def _pow_dx(g: Any, out: Any, x: Any, y: Any) -> Any:
+    """``g·y·x^(y−1)``; 0 at ``x = y = 0`` (PyTorch's convention: x⁰ is constant, also at 0,
+    where the formula would give 0·inf). Masked only where ``x = 0``, so that elsewhere its own
+    derivative in ``y`` (``x^(y−1)`` at ``y = 0``) stays right."""
+    if _value(y) == 0 and _value(x) == 0:
+        return g * 0.0
+    return g * y * _rule_pow(x, y - 1)
+
+
+def _pow_dy(g: Any, out: Any, x: Any, y: Any) -> Any:
+    """``g·x^y·ln x``; 0 where ``x = 0`` and ``y ≥ 0`` (PyTorch's convention: 0^y is 0 for y > 0,
+    and its one-sided derivative in y is 0)."""
+    if _value(x) == 0 and _value(y) >= 0:
+        return g * 0.0
+    return g * out * _rule_log(x)
 
 
 def _step(x: Any) -> float:
@@ -174,9 +222,7 @@ add = ScalarOp("add", operator.add,
 mul = ScalarOp("mul", operator.mul,
                (lambda g, out, x, y: g * y,
                 lambda g, out, x, y: g * x))
-pow_ = ScalarOp("pow", math.pow,
-               (lambda g, out, x, y: g * y * x ** (y - 1),
-                lambda g, out, x, y: g * out * _log(x)))
+pow_ = ScalarOp("pow", math.pow, (_pow_dx, _pow_dy))
 neg = ScalarOp("neg", operator.neg, (lambda g, out, x: -g,))
 exp = ScalarOp("exp", math.exp, (lambda g, out, x: g * out,))
 log = ScalarOp("log", math.log, (lambda g, out, x: g / x,))
@@ -326,10 +372,21 @@ class Scalar(Node):
         other = _lift(other)
         if other is NotImplemented:
             return NotImplemented
-        return self * other ** -1
+        return self * _reciprocal(self, other)
 
     def __rtruediv__(self, other: Any) -> Scalar:
-        return other * self ** -1
+        return other * _reciprocal(other, self)
+
+    def __bool__(self) -> bool:
+        """Truthiness follows the value (as for a one-element Tensor): ``Scalar(0.0)`` is false."""
+        return bool(self.value)
+
+    def __reduce__(self) -> tuple:
+        """Pickling and copying keep the value, the name, ``requires_grad`` and ``.grad``, never
+        the graph: the copy is a leaf (nothing walks the history, however long)."""
+        grad = self.grad
+        return (_restore, (self.value, self.name, self.requires_grad,
+                           grad if grad is None or isinstance(grad, float) else grad.detach()))
 
     # -- methods (NumPy ufuncs on object arrays call these: np.exp(a) calls a[i].exp()) -----
     def exp(self) -> Scalar:
@@ -355,6 +412,20 @@ class Scalar(Node):
     def sqrt(self) -> Scalar:
         """``x ** 0.5`` (a composition)."""
         return self ** 0.5
+
+
+def _reciprocal(num: Any, den: Scalar) -> Scalar:
+    """``den ** −1`` for ``num / den``; a division by zero says so (as Python floats do)."""
+    if den.value == 0:
+        raise ZeroDivisionError(f"div: {_value(num)!r} / {den.value!r}: division by zero")
+    return den ** -1
+
+
+def _restore(value: float, name: str | None, requires_grad: bool, grad: Any) -> Scalar:
+    s = Scalar(value, name, requires_grad=requires_grad)
+    if grad is not None:
+        s.grad = grad
+    return s
 
 
 # ---------------------------------------------------------------------------------------------

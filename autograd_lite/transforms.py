@@ -3,11 +3,22 @@
 
 They are pure: each differentiated argument becomes a fresh node, the function is run once, and
 :func:`engine.cotangents` (the same driver as ``.backward()``) returns the gradients instead of
-writing ``.grad`` on anything. Arrays and Tensors go in; ndarrays come out.
+writing ``.grad`` on anything. Arrays and Tensors go in; ndarrays come out. A differentiated
+argument may also be a container — a dict, list or tuple of arrays, nested (a pytree, as in JAX
+and HIPS autograd) — and its gradient comes back in the same structure:
+``grad(loss)({"w": W, "b": b})`` is ``{"w": dW, "b": db}``.
 
-Transforms compose (``grad(grad(f))``, ``hessian = jacobian(grad(f))``): when a transform is
-called *inside another transform* on a Tensor that requires grad, it records its backward pass
-(``create_graph=True``) and returns Tensors, so the outer transform can differentiate through it.
+Transforms compose (``grad(grad(f))``, ``hessian = jacobian(grad(f))``, mixed partials), to any
+depth and with closures: a transform called *inside another transform* always records its
+backward pass (``create_graph=True``) and returns Tensors, so every enclosing transform can
+differentiate through it, whether its inputs reach the inner call as arguments or as variables
+the inner function closes over (``grad(lambda x: x * grad(lambda y: x * y)(2.0))(1.0) == 2``).
+Deciding from the arguments alone would miss the closed-over ones and silently treat them as
+constants ("perturbation confusion").
+
+Levels need no tags: every call makes fresh nodes for its own differentiated arguments (an
+identity node when the argument is an enclosing transform's Tensor), and collects cotangents only
+at those nodes, so an inner derivative never leaks into an outer one nor the reverse.
 """
 
 from __future__ import annotations
@@ -66,9 +77,10 @@ def _leaf(x: Any, where: str) -> Tensor:
     return t
 
 
-def _traced(xs: Sequence[Tensor]) -> bool:
-    """Whether the results must stay in the graph (an outer transform differentiates them)."""
-    return any(x._parents for x in xs)
+def _traced() -> bool:
+    """Whether the results must stay in the graph: an enclosing transform is active, and may
+    differentiate them through the arguments *or* through anything ``f`` closes over."""
+    return _depth.value > 0
 
 
 def _result(c: Any, x: Tensor, traced: bool) -> Any:
@@ -101,33 +113,88 @@ def _argnums(argnums: Argnums, n: int, where: str) -> tuple[int, ...]:
     return nums
 
 
+# ---------------------------------------------------------------------------------------------
+# Containers (pytrees): a differentiated argument may be a dict, list or tuple of arrays (nested),
+# as in JAX and HIPS autograd; its gradient has the same structure. A list or tuple of plain
+# numbers (nested lists too) is array data, as NumPy reads it.
+
+
+def _is_container(x: Any) -> bool:
+    if isinstance(x, dict):
+        return True
+    if not isinstance(x, (list, tuple)):
+        return False
+    return not all(isinstance(e, (int, float, np.number)) or
+                   (isinstance(e, list) and not _is_container(e)) for e in x)
+
+
+def _flatten(tree: Any) -> tuple[list, Callable[[Sequence[Any]], Any]]:
+    """The leaves of ``tree`` in order, and a function rebuilding its structure from new leaves.
+
+    Example
+    -------
+    >>> leaves, rebuild = _flatten({"w": np.ones(2), "b": (np.zeros(1), np.zeros(3))})
+    >>> len(leaves), rebuild([1, 2, 3])
+    (3, {'w': 1, 'b': (2, 3)})
+    """
+    if not _is_container(tree):
+        return [tree], lambda leaves: leaves[0]
+    keys = list(tree) if isinstance(tree, dict) else range(len(tree))
+    parts = [_flatten(tree[k]) for k in keys]
+    sizes = [len(leaves) for leaves, _ in parts]
+
+    def rebuild(leaves: Sequence[Any]) -> Any:
+        items, i = [], 0
+        for (_, sub), n in zip(parts, sizes):
+            items.append(sub(leaves[i:i + n]))
+            i += n
+        if isinstance(tree, dict):
+            return dict(zip(keys, items))
+        if isinstance(tree, tuple) and hasattr(tree, "_fields"):   # a namedtuple
+            return type(tree)(*items)
+        return type(tree)(items)
+    return [leaf for leaves, _ in parts for leaf in leaves], rebuild
+
+
 def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str
-          ) -> tuple[Any, list[Tensor], bool]:
+          ) -> tuple[Any, list[Tensor], bool, list]:
     """Run ``f`` with the differentiated arguments replaced by fresh nodes.
 
     The other positional ndarrays become constant Tensors (so ``f`` sees Tensors throughout);
-    anything else (Tensors, numbers, keyword arguments) is passed as given.
+    anything else (Tensors, numbers, keyword arguments) is passed as given. A differentiated
+    container gets a fresh node per leaf; the last result is one ``(count, rebuild)`` per
+    differentiated argument, to give its gradient the argument's structure.
     """
     if not callable(f):
         raise TypeError(f"{where}: f must be callable, got {type(f).__name__}")
     nums = _argnums(argnums, len(args), where)
     args = [Tensor(a) if isinstance(a, np.ndarray) and i not in nums else a
             for i, a in enumerate(args)]
-    xs = []
+    xs: list[Tensor] = []
+    trees = []
     for a in nums:
-        args[a] = _leaf(args[a], where)
-        xs.append(args[a])
+        leaves, rebuild = _flatten(args[a])
+        nodes = [_leaf(leaf, where) for leaf in leaves]
+        args[a] = rebuild(nodes)
+        xs += nodes
+        trees.append((len(nodes), rebuild))
+    traced = _traced()       # decided before f runs (f itself runs one level deeper)
     with _inside():
         y = f(*args, **kwargs)
     if not isinstance(y, Tensor):
         raise TypeError(f"{where}: f must return a Tensor computed from its Tensor arguments, "
                         f"got {type(y).__name__} (use autograd_lite operations, not NumPy, "
                         "inside f)")
-    return y, xs, _traced(xs)
+    return y, xs, traced, trees
 
 
-def _pack(results: list, argnums: Argnums) -> Any:
-    return results[0] if isinstance(argnums, int) else tuple(results)
+def _pack(results: list, argnums: Argnums, trees: list) -> Any:
+    """Per-leaf results regrouped per argument (in its structure), one or a tuple of them."""
+    out, i = [], 0
+    for n, rebuild in trees:
+        out.append(rebuild(results[i:i + n]))
+        i += n
+    return out[0] if isinstance(argnums, int) else tuple(out)
 
 
 def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., tuple]:
@@ -143,13 +210,13 @@ def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[.
     (array(5.), array([2., 4.]))
     """
     def wrapped(*args: Any, **kwargs: Any) -> tuple:
-        y, xs, traced = _call(f, args, kwargs, argnums, "grad")
+        y, xs, traced, trees = _call(f, args, kwargs, argnums, "grad")
         if y.size != 1:
             raise TypeError(f"grad: f must return a scalar (one element), got a Tensor of shape "
                             f"{y.shape}; use jacobian or vjp for non-scalar outputs")
         cots = cotangents(y, xs, create_graph=traced)
         return _output(y, traced), _pack([_result(c, x, traced) for c, x in zip(cots, xs)],
-                                         argnums)
+                                         argnums, trees)
     return wrapped
 
 
@@ -179,7 +246,8 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], t
     >>> vjp_fn(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
     """
-    y, xs, traced = _call(f, primals, {}, tuple(range(len(primals))), "vjp")
+    nums = tuple(range(len(primals)))
+    y, xs, traced, trees = _call(f, primals, {}, nums, "vjp")
 
     def vjp_fn(u: Any) -> tuple:
         if np.shape(u) != y.shape:
@@ -187,7 +255,7 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], t
                              f"has shape {y.shape}")
         create = traced or (isinstance(u, Tensor) and u.requires_grad)
         cots = cotangents(y, xs, u, create_graph=create)
-        return tuple(_result(c, x, create) for c, x in zip(cots, xs))
+        return _pack([_result(c, x, create) for c, x in zip(cots, xs)], nums, trees)
     return _output(y, traced), vjp_fn
 
 
@@ -207,7 +275,10 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
-    y, xs, traced = _call(f, primals, {}, tuple(range(len(primals))), "jvp")
+    if any(_is_container(p) for p in primals):
+        raise TypeError("jvp: primals must be arrays or Tensors (containers are not supported "
+                        "in jvp; use vjp or grad)")
+    y, xs, traced, _ = _call(f, primals, {}, tuple(range(len(primals))), "jvp")
     for x, v in zip(xs, tangents):
         if np.shape(v) != x.shape:
             raise ValueError(f"jvp: tangent of shape {np.shape(v)} for a primal of shape "
@@ -236,7 +307,7 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
            [0., 4.]])
     """
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        y, xs, traced = _call(f, args, kwargs, argnums, "jacobian")
+        y, xs, traced, trees = _call(f, args, kwargs, argnums, "jacobian")
         rows: list[list] = [[] for _ in xs]
         for k in range(y.size):
             e = np.zeros(y.size, dtype=y.dtype)
@@ -245,7 +316,7 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
             for row, c, x in zip(rows, cots, xs):
                 row.append(_result(c, x, traced))
         jacs = [_stack(row, y.shape + x.shape, x, traced) for row, x in zip(rows, xs)]
-        return _pack(jacs, argnums)
+        return _pack(jacs, argnums, trees)
     return wrapped
 
 

@@ -11,11 +11,20 @@ import pytest
 
 import autograd_lite as al
 from autograd_lite import ops
-from autograd_lite.functional import cross_entropy, naive_cross_entropy, softmax
+from autograd_lite.functional import cross_entropy as public_cross_entropy
+from autograd_lite.functional import naive_cross_entropy, softmax
 
 from .spec import _torch_cross_entropy, np_cross_entropy
 
 C = 4
+
+
+def cross_entropy(logits, target, **kw):
+    """Classes on the last axis throughout this file (logits with more than two axes need an
+    explicit axis when the target fits both layouts)."""
+    return public_cross_entropy(logits, target, **{"axis": -1, **kw})
+
+
 WEIGHT = np.array([0.5, 1.0, 2.0, 1.5])
 BATCH_SHAPES = [(3,), (2, 3), (2, 1, 2)]
 OPTIONS = list(itertools.product(
@@ -194,8 +203,6 @@ BAD = [
     (np.zeros((2, 3)), np.array([0, 1, 2]), {}, ValueError, r"fits neither form.*\(2,\)"),
     (np.zeros((2, 3)), np.zeros((2, 4)), {}, ValueError, "fits neither form"),
     (np.zeros((2, 3)), np.array([0.0, 1.0]), {}, ValueError, "integer array of shape"),
-    (np.zeros((2, 3)), np.array([[0.5, -0.1, 0.6], [1, 0, 0]]), {}, ValueError,
-     r"non-negative; target\[0, 1\] = -0.1"),
     (np.zeros((2, 3)), np.array([[0.5, np.nan, 0.5], [1, 0, 0]]), {}, ValueError,
      r"finite.*target\[0, 1\] = nan"),
     (np.zeros((2, 3)), np.array([0, 1]), {"weight": np.ones(4)}, ValueError,
@@ -288,3 +295,127 @@ def test_fused_is_exact_on_both_sides_of_the_unshifted_exp_fast_path(top):
     assert np.isfinite(loss.item()) and np.isfinite(zt.grad.data).all()
     np.testing.assert_allclose(loss.item(), -logp[np.arange(6), y].mean(), rtol=1e-5)
     np.testing.assert_allclose(zt.grad.data, (p - onehot) / 6, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's contract at the edges (issue 14: items 4, 5 and "Cross-entropy: PyTorch's contract")
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"weight": WEIGHT},
+                                {"weight": WEIGHT, "label_smoothing": 0.1}])
+def test_an_all_ignored_batch_has_a_nan_mean_and_a_zero_gradient(fused, kw):
+    torch = pytest.importorskip("torch")
+    z = np.random.default_rng(0).normal(size=(3, C))
+    y = np.full(3, -100)
+    t = al.Tensor(z, requires_grad=True)
+    loss = public_cross_entropy(t, y, fused=fused, **kw)
+    loss.backward()
+    tz = torch.tensor(z, requires_grad=True)
+    tl = _torch_cross_entropy(tz, target=y, **dict(kw))
+    tl.backward()
+    assert np.isnan(loss.item()) and np.isnan(tl.item())
+    np.testing.assert_array_equal(t.grad.data, tz.grad.numpy())
+    np.testing.assert_array_equal(t.grad.data, np.zeros_like(z))
+    # second order: the Hessian-vector product is zero too
+    hv = al.hvp(lambda u: public_cross_entropy(u, y, fused=fused, **kw), z, np.ones_like(z))
+    np.testing.assert_array_equal(hv, np.zeros_like(z))
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_large_logits_do_not_cancel(fused):
+    torch = pytest.importorskip("torch")
+    z16 = np.full((1, 4), 1e4, dtype=np.float16)
+    np.testing.assert_allclose(al.log_softmax(z16).data, np.full((1, 4), -np.log(4)), rtol=1e-3)
+    assert public_cross_entropy(z16, np.array([2]), fused=fused).item() == pytest.approx(
+        np.log(4), rel=1e-3)
+    z = (np.random.default_rng(1).normal(size=(8, 5)) + 1e4).astype(np.float32)
+    y = np.arange(8) % 5
+    want = torch.nn.functional.cross_entropy(torch.tensor(z, dtype=torch.float64),
+                                             torch.tensor(y)).item()
+    got = public_cross_entropy(z, y, fused=fused).item()
+    assert abs(got - want) < 1e-6
+    np.testing.assert_allclose(
+        al.log_softmax(z).data,
+        torch.log_softmax(torch.tensor(z, dtype=torch.float64), -1).numpy(), atol=2e-6)
+
+
+def test_log_softmax_stays_a_graph_of_primitives_and_twice_differentiable(rng):
+    from autograd_lite.functional import log_softmax  # the composed one
+    z = rng.normal(size=(3, 4)) * 5
+    assert al.gradcheck(lambda t: log_softmax(t, axis=0), [z])
+    assert al.gradgradcheck(lambda t: log_softmax(t, axis=-1), [z])
+    out = log_softmax(al.Tensor(z, requires_grad=True))
+    names = {n.op.name for n in al.engine.toposort(out) if getattr(n, "op", None) is not None}
+    assert names <= set(ops.OPS) and "logsumexp" in names
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_ignore_index_defaults_to_minus_100_as_in_pytorch(fused):
+    torch = pytest.importorskip("torch")
+    z = np.random.default_rng(2).normal(size=(4, C))
+    y = np.array([1, -100, 3, -100])
+    t = al.Tensor(z, requires_grad=True)
+    loss = public_cross_entropy(t, y, fused=fused)
+    loss.backward()
+    tz = torch.tensor(z, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tz, torch.tensor(y))
+    tl.backward()
+    assert loss.item() == pytest.approx(tl.item(), rel=1e-12)
+    np.testing.assert_allclose(t.grad.data, tz.grad.numpy(), rtol=1e-12, atol=1e-15)
+    with pytest.raises(IndexError, match="ignore_index -100"):
+        public_cross_entropy(z, np.array([1, -1, 0, 0]), fused=fused)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_probability_targets_may_be_any_finite_reals(fused):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    z, y = rng.normal(size=(5, C)), rng.normal(size=(5, C)) * 3     # negative, unnormalised
+    t = al.Tensor(z, requires_grad=True)
+    loss = public_cross_entropy(t, y, reduction="sum", fused=fused)
+    loss.backward()
+    tz = torch.tensor(z, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tz, torch.tensor(y), reduction="sum")
+    tl.backward()
+    assert loss.item() == pytest.approx(tl.item(), rel=1e-12)
+    p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    np.testing.assert_allclose(t.grad.data, p * y.sum(-1, keepdims=True) - y, rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(t.grad.data, tz.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert al.gradcheck(lambda u: public_cross_entropy(u, y, fused=fused), [z])
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_more_than_two_axes_without_axis_name_both_readings(fused):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(2, 4, 4, 4))
+    y = rng.integers(0, 4, (2, 4, 4))
+    with pytest.raises(ValueError, match=r"axis 1 \(PyTorch's layout.*axis -1.*pass axis=1"):
+        public_cross_entropy(z, y, fused=fused)
+    with pytest.raises(ValueError, match="pass axis=1"):           # probabilities: always both
+        public_cross_entropy(z, rng.random(z.shape), fused=fused)
+    want = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(y)).item()
+    assert public_cross_entropy(z, y, axis=1, fused=fused).item() == pytest.approx(want)
+    assert public_cross_entropy(z, y, axis=-1, fused=fused).item() != pytest.approx(want)
+    # only PyTorch's layout fits: it is taken (and matches PyTorch)
+    z3, y3 = rng.normal(size=(2, 3, 5)), rng.integers(0, 3, (2, 5))
+    want = torch.nn.functional.cross_entropy(torch.tensor(z3), torch.tensor(y3)).item()
+    assert public_cross_entropy(z3, y3, fused=fused).item() == pytest.approx(want, rel=1e-12)
+    # only the last-axis layout fits: it is taken
+    y4 = rng.integers(0, 5, (2, 3))
+    assert public_cross_entropy(z3, y4, fused=fused).item() == pytest.approx(
+        public_cross_entropy(z3, y4, axis=-1, fused=fused).item())
+
+
+def test_the_composed_loss_validates_once_at_the_boundary(monkeypatch, rng):
+    from autograd_lite import functional
+    calls = []
+    for name in ("_float", "_check_ce"):
+        real = getattr(functional, name)
+        monkeypatch.setattr(functional, name,
+                            lambda *a, _real=real, _n=name, **k: calls.append(_n) or _real(*a, **k))
+    z = al.Tensor(rng.normal(size=(3, C)), requires_grad=True)
+    functional.cross_entropy(z, np.array([0, 1, 2]), fused=False, label_smoothing=0.1).backward()
+    assert calls == ["_check_ce"]

@@ -293,3 +293,15 @@ def test_saved_checkpoint_has_a_normal_file_mode(tmp_path):
     os.umask(umask)
     path = nn.save(MLP([2, 2], rng=0), tmp_path / "m.npz")
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_sequential_nested_500_deep_does_not_overflow():
+    m = al.nn.Linear(2, 3, rng=0)
+    for _ in range(500):
+        m = al.nn.Sequential(m)
+    x = np.ones((4, 2))
+    m(x).sum().backward()
+    assert len(m.parameters()) == 2 and m.parameters()[0].grad is not None
+    text = repr(m)
+    assert text.count("Sequential") == 500 and "Linear(2 → 3" in text
+    assert len(m.state_dict()) == 2

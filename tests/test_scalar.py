@@ -4,7 +4,9 @@ MLP as Scalars and as Tensors, the two-path worked example, and the shared engin
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -298,3 +300,73 @@ def test_weight_reaching_the_loss_through_two_paths(t):
     for (i, j), wij in w.items():
         assert wij.grad == pytest.approx(h[i - 1].value * (o[j - 1] - t[j - 1]), rel=1e-13)
     assert math.isclose(o[0] + o[1], 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Special points and crashes (issue 14): the same answers as Tensor and PyTorch, never a Python
+# exception from a derivative at a singular point.
+
+SPECIAL = [   # (f on Scalars or Tensors, the point, PyTorch's gradient at it)
+    ("sqrt at 0", lambda x: x.sqrt(), (0.0,)),
+    ("x**0 at 0", lambda x: x ** 0, (0.0,)),
+    ("x**0.5 at 0", lambda x: x ** 0.5, (0.0,)),
+    ("x**1 at 0", lambda x: x ** 1, (0.0,)),
+    ("x**2 at 0", lambda x: x ** 2, (0.0,)),
+    ("0**b, b = 2", lambda x, y: x ** y, (0.0, 2.0)),
+    ("0**b, b = 0", lambda x, y: x ** y, (0.0, 0.0)),
+    ("0**b, b = 0.5", lambda x, y: x ** y, (0.0, 0.5)),
+    ("(-1)**b, b = 2", lambda x, y: x ** y, (-1.0, 2.0)),
+    ("2**b at b = 0", lambda x, y: x ** y, (2.0, 0.0)),
+]
+
+
+@pytest.mark.parametrize(("what", "f", "point"), SPECIAL, ids=[s[0] for s in SPECIAL])
+def test_gradients_at_special_points_follow_pytorch(what, f, point):
+    torch = pytest.importorskip("torch")
+    xs = [Scalar(v) for v in point]
+    f(*xs).backward()
+    ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point]
+    f(*ts).backward()
+    got = [x.grad for x in xs]
+    want = [t.grad.item() for t in ts]
+    np.testing.assert_array_equal(got, want)
+    tensors = [al.Tensor(np.array(v), requires_grad=True) for v in point]   # Scalar == Tensor
+    with np.errstate(all="ignore"):
+        f(*tensors).backward()
+    np.testing.assert_array_equal([t.grad.item() for t in tensors], got)
+
+
+def test_second_derivative_at_a_singular_point_is_ieee():
+    x = Scalar(0.0)
+    x.sqrt().backward(create_graph=True)
+    g, x.grad = x.grad, None
+    assert g.value == math.inf
+    g.backward()
+    assert x.grad == -math.inf          # d/dx ½x^(−½) = −¼x^(−3/2): −inf at 0, as for Tensor
+
+
+def test_division_by_zero_says_so():
+    for f in (lambda: Scalar(1.0) / 0, lambda: 3 / Scalar(0.0), lambda: Scalar(2.0) / Scalar(0.0)):
+        with pytest.raises(ZeroDivisionError, match="div: .* division by zero"):
+            f()
+
+
+def test_truthiness_follows_the_value():
+    assert not Scalar(0.0) and not Scalar(-0.0) and Scalar(2.0) and Scalar(float("nan"))
+    assert [s.value for s in (Scalar(0.0), Scalar(1.0)) if s] == [1.0]
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "copy"])
+def test_pickling_and_copying_keep_the_value_not_the_history(how):
+    x = Scalar(1.0, name="x")
+    y = x
+    for _ in range(5000):
+        y = y * 1.0001 + 0.0
+    y.grad = 2.5
+    clone = {"pickle": lambda s: pickle.loads(pickle.dumps(s)), "deepcopy": copy.deepcopy,
+             "copy": copy.copy}[how](y)
+    assert clone.value == y.value and clone.grad == 2.5 and clone.is_leaf
+    assert clone.requires_grad
+    named = {"pickle": lambda s: pickle.loads(pickle.dumps(s)), "deepcopy": copy.deepcopy,
+             "copy": copy.copy}[how](x)
+    assert named.name == "x" and named.value == 1.0 and named is not x

@@ -445,3 +445,58 @@ def test_readme_example_runs():
 def test_docstring_examples_run():
     from autograd_lite import transforms
     assert doctest.testmod(transforms).failed == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested transforms with closures (issue 14, item 2: perturbation confusion)
+
+
+def test_inner_transform_sees_a_closed_over_outer_variable():
+    # d/dx [x · d/dy (x·y)] = d/dx x² = 2x (HIPS autograd, JAX and PyTorch agree)
+    assert al.grad(lambda x: x * al.grad(lambda y: x * y)(2.0))(1.0) == 2.0
+    assert al.grad(lambda x: al.grad(lambda y: al.grad(lambda z: x * y * z)(1.0))(1.0))(3.0) == 1.0
+
+
+def test_mixed_partials_through_jacobian_of_grad():
+    torch = pytest.importorskip("torch")
+    f = lambda x, y: al.tanh(al.tanh(x) + al.tanh(y))  # noqa: E731
+    got = al.jacobian(al.grad(f, argnums=1), 0)(0.3, -0.7)
+    x = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(-0.7, dtype=torch.float64, requires_grad=True)
+    (gy,) = torch.autograd.grad(torch.tanh(torch.tanh(x) + torch.tanh(y)), y, create_graph=True)
+    assert np.isclose(got, torch.autograd.grad(gy, x)[0].item(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("t", ["value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"])
+def test_every_transform_inside_grad_sees_closures(t):
+    # inner(y) = x·y³ at y = 2 with x closed over: every inner result is a multiple of x.
+    inner = {"value_and_grad": lambda x: sum(al.value_and_grad(lambda y: x * y ** 3)(2.0)),
+             "vjp": lambda x: al.vjp(lambda y: x * y ** 3, 2.0)[1](np.float64(1.0))[0],
+             "jvp": lambda x: al.jvp(lambda y: x * y ** 3, (2.0,), (1.0,))[1],
+             "jacobian": lambda x: al.jacobian(lambda y: x * y ** 3)(2.0),
+             "hessian": lambda x: al.hessian(lambda y: x * y ** 3)(2.0),
+             "hvp": lambda x: al.hvp(lambda y: x * y ** 3, 2.0, 1.0)}[t]
+    expected = {"value_and_grad": 8 + 12, "vjp": 12, "jvp": 12, "jacobian": 12, "hessian": 12,
+                "hvp": 12}[t]
+    assert float(al.grad(lambda x: inner(x) * x)(1.5)) == pytest.approx(2 * 1.5 * expected)
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+@pytest.mark.parametrize("seed", range(12))
+def test_random_nested_transforms_with_closures(depth, seed):
+    # Random compositions of all seven transforms, each inner function closing over every outer
+    # variable, at points that move with the outer variable or not: against PyTorch (create_graph)
+    # and central finite differences.
+    torch = pytest.importorskip("torch")  # noqa: F841
+    from .fuzz_nested import ALT, TorchT, nested
+    rng = np.random.default_rng(100 * depth + seed)
+    prog, desc = nested(rng, depth, 2)
+    x0 = rng.normal(size=2)
+    got = al.grad(lambda x: prog(ALT, x))(x0)
+    T = TorchT()
+    want = T.grad(lambda x: prog(T, x))(x0).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10, err_msg=desc)
+    eps = 1e-6
+    fd = [(prog(ALT, x0 + eps * e).item() - prog(ALT, x0 - eps * e).item()) / (2 * eps)
+          for e in np.eye(2)]
+    np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-6, err_msg=desc)
