@@ -121,7 +121,14 @@ GENERATED = (
            lambda t: (t * t).sum())(v)), TypeError, where)   # hessian = jacobian(grad(f))
        for name, where in (("grad", "grad: "), ("value_and_grad", "grad: "),
                            ("jacobian", "jacobian: "), ("hessian", "jacobian: "))
-       for what, v in NOT_NUMBERS.items()]
+       for what, v in NOT_NUMBERS.items() if what != "a dict"]   # a dict is a container:
+    # its leaves are differentiated (a pytree), and a leaf that is not numbers is named
+    + [bad(f"{name}: a dict holding a string", (lambda name=name: getattr(al, name)(
+           lambda d: (d["a"] * d["a"]).sum())({"a": "abc"})), TypeError, where)
+       for name, where in (("grad", "grad: "), ("value_and_grad", "grad: "),
+                           ("jacobian", "jacobian: "))]
+    + [ok("grad: a dict of numbers", lambda: al.grad(lambda d: (d["a"] ** 2).sum())({"a": 3.0}),
+          lambda g: set(g) == {"a"} and float(g["a"]) == 6.0)]
     # every elementwise function and reduction on an empty (0, 3) array: shapes survive
     + [ok(f"{name}: an empty (0, 3) array", (lambda f=f: f(empty())),
           lambda r: r.shape == (0, 3) and backward_ok(r))
