@@ -358,7 +358,7 @@ y2 = np.array([0, 1])
 
 FUNCTIONAL = [
     bad("softmax: int input", lambda: al.softmax(np.array([1, 2])), TypeError,
-        "softmax: expected floating-point input, got dtype int64"),
+        "softmax: input must be floating point, got dtype int64"),
     bad("softmax: axis out of range", lambda: al.softmax(x(), axis=3), ValueError,
         "softmax: axis 3 is out of range"),
     bad("log_softmax: axis out of range", lambda: al.log_softmax(x(), axis=-3), ValueError,
