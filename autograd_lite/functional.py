@@ -17,15 +17,11 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "naive_cross_
 
 
 def _float(x: Any, name: str, axis: Any = None) -> Tensor:
-    """``x`` as a floating-point Tensor (and ``axis`` checked against it), else a clear error."""
-    try:
-        t = as_tensor(x)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{name}: {str(e).removeprefix('Tensor: ')}") from None
-    if axis is not None and t.ndim:   # a 0-d input takes axis 0 or -1, as in PyTorch
+    """``x`` as a floating-point Tensor, ``axis`` checked against it (a 0-d input takes axis 0
+    or -1, as in PyTorch)."""
+    t = as_tensor(x, name, floating=True)
+    if axis is not None and t.ndim:
         ops.normalize_axes(axis, t.ndim, name)
-    if t.dtype.kind != "f":
-        raise TypeError(f"{name}: expected floating-point input, got dtype {t.dtype}")
     return t
 
 
@@ -338,18 +334,11 @@ _cross_entropy = ops.Op(
         "(probability targets only) is −g ⊙ (1 − ε)·w ⊙ log P.")
 
 
-def _float_or_int(x: Any, name: str) -> Tensor:
-    try:
-        return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    except TypeError as e:
-        raise TypeError(f"{name}: logits: {str(e).removeprefix('Tensor: ')}") from None
-
-
 def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: Any,
               reduction: str, label_smoothing: float) -> tuple[Tensor, Any, int, Any]:
     """Validate and normalise the arguments of :func:`cross_entropy` (clear errors up front)."""
     name = "cross_entropy"
-    z = _float_or_int(logits, name)
+    z = as_tensor(logits, name, what="logits")
     if z.dtype.kind != "f":
         raise TypeError(f"{name}: logits must be floating point, got dtype {z.dtype} "
                         "(convert them with .astype(np.float32) or np.float64)")

@@ -41,20 +41,9 @@ REDUCTIONS = ("mean", "sum", "none")
 # Validation (once, at the public boundary) and reduction
 
 
-def _input(x: Any, name: str, what: str = "input") -> Tensor:
-    """``x`` as a floating-point Tensor, else an error naming the loss."""
-    try:
-        t = as_tensor(x)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{name}: {what}: {str(e).removeprefix('Tensor: ')}") from None
-    if t.dtype.kind != "f":
-        raise TypeError(f"{name}: {what} must be floating point, got dtype {t.dtype}")
-    return t
-
-
 def _like(target: Any, x: Tensor, name: str, what: str = "target") -> Tensor:
     """``target`` as a float Tensor of ``x``'s shape (and dtype, unless it requires grad)."""
-    t = _input(target, name, what)
+    t = as_tensor(target, name, what=what, floating=True)
     if t.shape != x.shape:
         raise ValueError(f"{name}: {what} has shape {t.shape}, input has shape {x.shape}; they "
                          f"must match (reshape one, e.g. pred.reshape(-1) for an (n, 1) "
@@ -104,7 +93,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
     >>> al.mse_loss(al.tensor([1.0, 2.0, 4.0]), [1.0, 1.0, 1.0])
     Tensor(3.33333333, dtype=float64)
     """
-    x = _input(input, "mse_loss")
+    x = as_tensor(input, "mse_loss", floating=True)
     d = x - _like(target, x, "mse_loss")
     return _reduce(d * d, _reduction(reduction, "mse_loss"))
 
@@ -117,7 +106,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa
     >>> al.l1_loss(al.tensor([1.0, 2.0, 4.0]), [1.0, 1.0, 1.0], reduction="sum")
     Tensor(4., dtype=float64)
     """
-    x = _input(input, "l1_loss")
+    x = as_tensor(input, "l1_loss", floating=True)
     return _reduce(abs(x - _like(target, x, "l1_loss")), _reduction(reduction, "l1_loss"))
 
 
@@ -141,7 +130,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float
     >>> al.smooth_l1_loss(al.tensor([0.5, 3.0]), [0.0, 0.0], reduction="none")
     Tensor([0.125, 2.5  ], dtype=float64)
     """
-    x = _input(input, "smooth_l1_loss")
+    x = as_tensor(input, "smooth_l1_loss", floating=True)
     beta = _real(beta, "smooth_l1_loss", "beta")
     loss = _huber(x, _like(target, x, "smooth_l1_loss"), beta)
     return _reduce(loss if beta in (0.0, 1.0) else loss * (1.0 / beta),
@@ -157,7 +146,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     >>> al.huber_loss(al.tensor([0.5, 3.0]), [0.0, 0.0], reduction="none", delta=2.0)
     Tensor([0.125, 4.   ], dtype=float64)
     """
-    x = _input(input, "huber_loss")
+    x = as_tensor(input, "huber_loss", floating=True)
     delta = _real(delta, "huber_loss", "delta")
     if delta == 0:
         raise ValueError("huber_loss: delta must be positive, got 0")
@@ -189,7 +178,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
     Tensor(0.16425203, dtype=float64)
     """
     name = "binary_cross_entropy"
-    x = _input(input, name)
+    x = as_tensor(input, name, floating=True)
     t = _like(target, x, name)
     reduction = _reduction(reduction, name)
     xd = x._data
@@ -203,7 +192,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
         keep_1mx = np.log1p(-xd) > -100
     loss = -(t * _clamped_log(x, keep_x) + (1.0 - t) * _clamped_log(1.0 - x, keep_1mx))
     if weight is not None:
-        w = _input(weight, name, "weight")
+        w = as_tensor(weight, name, what="weight", floating=True)
         try:
             np.broadcast_shapes(w.shape, x.shape)
         except ValueError:
@@ -229,7 +218,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, axis: int = -1,  # 
     Tensor(0.2413113, dtype=float64)
     """
     name = "nll_loss"
-    x = _input(input, name)
+    x = as_tensor(input, name, floating=True)
     reduction = _reduction(reduction, name)
     if x.ndim == 0:
         raise ValueError(f"{name}: input needs a class axis, got a scalar")
@@ -281,7 +270,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     Tensor(0.36806421, dtype=float64)
     """
     name = "kl_div"
-    x = _input(input, name)
+    x = as_tensor(input, name, floating=True)
     t = _like(target, x, name)
     reduction = _reduction(reduction, name, REDUCTIONS + ("batchmean",))
     if log_target:
@@ -322,7 +311,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     Tensor(0.75, dtype=float64)
     """
     name = "margin_ranking_loss"
-    x1 = _input(input1, name, "input1")
+    x1 = as_tensor(input1, name, what="input1", floating=True)
     x2 = _like(input2, x1, name, "input2")
     y = _signs(target, x1.shape, name, x1.dtype)
     margin = _real(margin, name, "margin", low=-np.inf)
@@ -341,7 +330,7 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     Tensor(0.29289322, dtype=float64)
     """
     name = "cosine_embedding_loss"
-    x1 = _input(input1, name, "input1")
+    x1 = as_tensor(input1, name, what="input1", floating=True)
     x2 = _like(input2, x1, name, "input2")
     if x1.ndim not in (1, 2):
         raise ValueError(f"{name}: inputs must be 1-D or 2-D, got shape {x1.shape}")

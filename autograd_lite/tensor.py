@@ -54,25 +54,35 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
-def as_tensor(x: ArrayLike, where: str | None = None) -> Tensor:
+def as_tensor(x: ArrayLike, where: str | None = None, *, what: str | None = None,
+              floating: bool = False) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor wrapping it.
 
     The one place user input becomes a Tensor: bad data (strings, None, objects, complex numbers,
-    ragged lists) raises naming ``where``, the function the user called.
+    ragged lists) raises naming ``where``, the function the user called, and ``what``, the
+    argument; ``floating=True`` also requires a floating-point dtype.
 
     Example
     -------
     >>> al.as_tensor([1, 2])
     Tensor([1., 2.], dtype=float64)
+    >>> al.as_tensor(np.array([1, 2]), "softmax", floating=True)
+    Traceback (most recent call last):
+    TypeError: softmax: input must be floating point, got dtype int64
     """
     if isinstance(x, Tensor):
-        return x
-    try:
-        return Tensor(x)
-    except (TypeError, ValueError) as e:
-        if where is None:
-            raise
-        raise type(e)(f"{where}: {str(e).removeprefix('Tensor: ')}") from None
+        t = x
+    else:
+        try:
+            t = Tensor(x)
+        except (TypeError, ValueError) as e:
+            if where is None:
+                raise
+            arg = f"{what}: " if what else ""
+            raise type(e)(f"{where}: {arg}{str(e).removeprefix('Tensor: ')}") from None
+    if floating and t.dtype.kind != "f":
+        raise TypeError(f"{where}: {what or 'input'} must be floating point, got dtype {t.dtype}")
+    return t
 
 
 class Tensor(InPlace, Methods, Node):

@@ -447,8 +447,7 @@ def _zero_base(form: Form, xs: list, p: dict) -> bool:
     return bool(np.any(base == 0))
 
 
-_MASK_OPS = ("relu", "where", "clip", "relu6", "hardtanh", "hardsigmoid", "hardswish",
-             "floor", "ceil", "round", "trunc", "sign", "remainder", "fmod")
+_MASK_OPS = ("hardswish", "remainder", "fmod")   # (relu, where, clip... select since the fix)
 
 
 def core_reason(recipe: Recipe, problems: list[str] = ()) -> str | None:
@@ -460,9 +459,9 @@ def core_reason(recipe: Recipe, problems: list[str] = ()) -> str | None:
         or (q.startswith("directional derivative nan vs") and not q.endswith("nan"))
         for q in problems)
     if nan_only and any(f.op in _MASK_OPS for f, _, _ in recipe.steps):
-        reasons.append("core (new): mask VJPs (relu, where, clip, and the zero derivatives of "
-                       "floor/ceil/round/trunc/sign) multiply the upstream gradient, so an "
-                       "infinite upstream gradient gives NaN where PyTorch selects 0")
+        reasons.append("a VJP multiplies the upstream gradient by 0 at these points (as "
+                       "PyTorch's own rule for this op does), so an infinite upstream gradient "
+                       "gives NaN")
     with np.errstate(all="ignore"):
         for form, args, p in recipe.steps:
             xs = [vals[a] for a in args]

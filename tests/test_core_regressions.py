@@ -214,3 +214,27 @@ def test_concatenate_backward_is_linear_in_the_number_of_inputs():
 def test_backward_of_a_non_tensor_is_a_type_error():
     with pytest.raises(TypeError, match="backward: expected a Tensor or Scalar"):
         al.backward(3.0)
+
+
+@pytest.mark.parametrize("f", [al.relu, lambda t: al.clip(t, -1.0, 1.0),
+                               lambda t: al.where(t.data > 0, t, 0.0), al.floor, al.sign,
+                               lambda t: al.maximum(t, 0.0), al.hardtanh, al.relu6])
+def test_masked_gradients_select_so_an_infinite_upstream_gives_zero_not_nan(f):
+    # PyTorch's relu/clamp/where/maximum/floor rules select; g·mask would make 0·∞ = NaN
+    x = T([-2.0, 3.0], requires_grad=True)
+    y = f(x)
+    y.backward(np.array([np.inf, np.inf]))
+    assert not np.isnan(x.grad.data).any()
+    assert x.grad.data[0] == 0.0
+
+
+def test_pow_mixed_second_derivative_at_exponent_zero_is_one_over_x():
+    # ∂²(xʸ)/∂x∂y = x^(y−1)(1 + y log x) = 1/x at y = 0 (x ≠ 0): checked by differences
+    x0, eps = 2.0, 1e-6
+
+    def dx(y):
+        return al.grad(lambda a: a ** y)(np.array(x0), )
+
+    mixed = al.grad(lambda b: al.grad(lambda a: a ** b)(np.array(x0)))(np.array(0.0))
+    fd = (dx(np.array(eps)) - dx(np.array(-eps))) / (2 * eps)
+    assert abs(float(mixed) - 0.5) < 1e-12 and abs(float(fd) - 0.5) < 1e-6

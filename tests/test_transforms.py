@@ -438,8 +438,12 @@ def test_hvp_on_a_10k_parameter_model_never_builds_the_hessian(rng):
 def test_readme_example_runs():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Jacobians, Hessians and gradients of gradients", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "README.md", "exec"), {})
+    section = section.split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    assert len(blocks) == 2          # the transforms, then containers
+    scope: dict = {}
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), scope)
 
 
 def test_docstring_examples_run():

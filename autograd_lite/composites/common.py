@@ -8,11 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..ops.core import normalize_axes
-from ..tensor import Tensor, as_tensor
-
-
-def _t(x: Any, where: str) -> Tensor:
-    return x if isinstance(x, Tensor) else as_tensor(x, where)
+from ..tensor import Tensor
 
 
 def _int(v: Any, what: str, where: str) -> int:

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor
-from .common import _along, _axis, _int, _ints, _t
+from ..tensor import Tensor, as_tensor
+from .common import _along, _axis, _int, _ints
 
 __all__ = ["diag", "diagonal", "trace", "triu", "tril", "gather", "scatter_add", "index_add"]
 
@@ -37,7 +37,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     >>> al.diagonal([[1.0, 2.0], [3.0, 4.0]])
     Tensor([1., 4.], dtype=float64)
     """
-    t = _t(x, "diagonal")
+    t = as_tensor(x, "diagonal")
     if t.ndim < 2:
         raise ValueError(f"diagonal: needs at least 2 dimensions, got shape {t.shape}")
     a1, a2 = _axis(axis1, t.ndim, "diagonal"), _axis(axis2, t.ndim, "diagonal")
@@ -57,7 +57,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     >>> al.trace([[1.0, 2.0], [3.0, 4.0]])
     Tensor(5., dtype=float64)
     """
-    return diagonal(_t(x, "trace"), offset, axis1, axis2).sum(-1)
+    return diagonal(as_tensor(x, "trace"), offset, axis1, axis2).sum(-1)
 
 
 def diag(v: Any, k: int = 0) -> Tensor:
@@ -70,7 +70,7 @@ def diag(v: Any, k: int = 0) -> Tensor:
     Tensor([[1., 0.],
             [0., 2.]], dtype=float64)
     """
-    t = _t(v, "diag")
+    t = as_tensor(v, "diag")
     k = _int(k, "k", "diag")
     if t.ndim == 2:
         return diagonal(t, k)
@@ -81,7 +81,7 @@ def diag(v: Any, k: int = 0) -> Tensor:
 
 
 def _triangle(x: Any, k: int, where: str, fn: Any) -> Tensor:
-    t = _t(x, where)
+    t = as_tensor(x, where)
     if t.ndim < 2:
         raise ValueError(f"{where}: needs at least 2 dimensions, got shape {t.shape}")
     keep = fn(np.ones(t.shape[-2:], dtype=bool), _int(k, "k", where))
@@ -141,7 +141,7 @@ def gather(x: Any, axis: int, index: Any) -> Tensor:
     Tensor([[1., 1.],
             [4., 3.]], dtype=float64)
     """
-    t = _t(x, "gather")
+    t = as_tensor(x, "gather")
     a, idx = _index_for(t, axis, index, "gather")
     part = t[tuple(slice(None) if d == a else slice(0, n) for d, n in enumerate(idx.shape))]
     return ops.OPS["take_along_axis"](part, indices=idx, axis=a)
@@ -156,8 +156,8 @@ def scatter_add(x: Any, axis: int, index: Any, src: Any) -> Tensor:
     >>> al.scatter_add(np.zeros(3), 0, np.array([0, 2, 0]), [1.0, 2.0, 3.0])
     Tensor([4., 0., 2.], dtype=float64)
     """
-    t = _t(x, "scatter_add")
-    s = _t(src, "scatter_add")
+    t = as_tensor(x, "scatter_add")
+    s = as_tensor(src, "scatter_add")
     a, idx = _index_for(t, axis, index, "scatter_add")
     if s.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, s.shape)):
         raise ValueError(f"scatter_add: src {s.shape} must cover index {idx.shape}")
@@ -176,8 +176,8 @@ def index_add(x: Any, axis: int, index: Any, source: Any, alpha: float = 1.0) ->
             [0.],
             [3.]], dtype=float64)
     """
-    t = _t(x, "index_add")
-    s = _t(source, "index_add")
+    t = as_tensor(x, "index_add")
+    s = as_tensor(source, "index_add")
     a = _axis(axis, t.ndim, "index_add")
     idx = _ints(index, "index_add", "index")
     expected = t.shape[:a] + (idx.size,) + t.shape[a + 1:]

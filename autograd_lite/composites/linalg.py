@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor
-from .common import _t
+from ..tensor import Tensor, as_tensor
 
 __all__ = ["outer", "inner", "dot", "tensordot", "slogdet"]
 
@@ -26,7 +25,7 @@ def outer(a: Any, b: Any) -> Tensor:
     Tensor([[3., 4.],
             [6., 8.]], dtype=float64)
     """
-    return _t(a, "outer").reshape(-1, 1) * _t(b, "outer").reshape(1, -1)
+    return as_tensor(a, "outer").reshape(-1, 1) * as_tensor(b, "outer").reshape(1, -1)
 
 
 def _axes_lists(axes: Any, a: Tensor, b: Tensor) -> tuple[list[int], list[int]]:
@@ -61,7 +60,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     >>> al.tensordot(np.ones((2, 3)), np.ones((3, 4)), axes=1).shape
     (2, 4)
     """
-    ta, tb = _t(a, "tensordot"), _t(b, "tensordot")
+    ta, tb = as_tensor(a, "tensordot"), as_tensor(b, "tensordot")
     xa, xb = _axes_lists(axes, ta, tb)
     for i, j in zip(xa, xb):
         if ta.shape[i] != tb.shape[j]:
@@ -84,7 +83,7 @@ def inner(a: Any, b: Any) -> Tensor:
     >>> al.inner([1.0, 2.0], [3.0, 4.0])
     Tensor(11., dtype=float64)
     """
-    ta, tb = _t(a, "inner"), _t(b, "inner")
+    ta, tb = as_tensor(a, "inner"), as_tensor(b, "inner")
     if ta.ndim == 0 or tb.ndim == 0:
         return ta * tb
     return tensordot(ta, tb, ([-1], [-1]))
@@ -100,7 +99,7 @@ def dot(a: Any, b: Any) -> Tensor:
     >>> al.dot([1.0, 2.0], [3.0, 4.0])
     Tensor(11., dtype=float64)
     """
-    ta, tb = _t(a, "dot"), _t(b, "dot")
+    ta, tb = as_tensor(a, "dot"), as_tensor(b, "dot")
     if ta.ndim == 0 or tb.ndim == 0:
         return ta * tb
     if tb.ndim == 1:
@@ -118,6 +117,6 @@ def slogdet(x: Any) -> tuple[Tensor, Tensor]:
     >>> sign, logabs
     (Tensor(-1., dtype=float64), Tensor(0.69314718, dtype=float64))
     """
-    t = _t(x, "slogdet")
+    t = as_tensor(x, "slogdet")
     logabs = ops.OPS["logabsdet"](t)
     return Tensor(np.linalg.slogdet(t.data)[0]), logabs

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
-from .common import _t
+from ..tensor import Tensor, as_tensor
 
 __all__ = ["isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "not_equal", "less",
            "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
@@ -24,7 +23,7 @@ METHODS = ["isnan", "isinf", "isfinite", "isclose", "allclose", "logical_and", "
 
 def _unary(fn: Any, name: str, doc: str) -> Any:
     def predicate(x: Any) -> Tensor:
-        return Tensor(fn(_t(x, name).data))
+        return Tensor(fn(as_tensor(x, name).data))
     predicate.__name__ = predicate.__qualname__ = name
     predicate.__doc__ = doc
     return predicate
@@ -32,7 +31,7 @@ def _unary(fn: Any, name: str, doc: str) -> Any:
 
 def _binary(fn: Any, name: str, doc: str) -> Any:
     def predicate(x: Any, y: Any) -> Tensor:
-        a, b = _t(x, name).data, _t(y, name).data
+        a, b = as_tensor(x, name).data, as_tensor(y, name).data
         try:
             return Tensor(fn(a, b))
         except ValueError:
@@ -104,7 +103,7 @@ def isclose(x: Any, y: Any, rtol: float = 1e-5, atol: float = 1e-8,
     Tensor([ True, False], dtype=bool)
     """
     rtol, atol = _tolerances(rtol, atol, "isclose")
-    a, b = _t(x, "isclose").data, _t(y, "isclose").data
+    a, b = as_tensor(x, "isclose").data, as_tensor(y, "isclose").data
     try:
         return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=bool(equal_nan)))
     except ValueError:

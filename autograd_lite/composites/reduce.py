@@ -26,9 +26,6 @@ __all__ = [
 ]
 
 
-def _t(x: Any, where: str) -> Tensor:
-    return x if isinstance(x, Tensor) else as_tensor(x, where)
-
 
 def _axis(axis: Any, ndim: int, where: str) -> int:
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
@@ -52,7 +49,7 @@ def mod(x: Any, y: Any) -> Tensor:
     >>> al.mod([5.0, -5.0], 3.0)
     Tensor([2., 1.], dtype=float64)
     """
-    return ops.OPS["remainder"](*[_t(v, "mod") if not isinstance(v, (int, float)) else v
+    return ops.OPS["remainder"](*[as_tensor(v, "mod") if not isinstance(v, (int, float)) else v
                                    for v in (x, y)])
 
 
@@ -64,7 +61,7 @@ def amax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.amax([[1.0, 5.0], [3.0, 2.0]], axis=1)
     Tensor([5., 3.], dtype=float64)
     """
-    return _t(x, "amax").max(axis, keepdims)
+    return as_tensor(x, "amax").max(axis, keepdims)
 
 
 def amin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -75,7 +72,7 @@ def amin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.amin([[1.0, 5.0], [3.0, 2.0]], axis=1)
     Tensor([1., 2.], dtype=float64)
     """
-    return _t(x, "amin").min(axis, keepdims)
+    return as_tensor(x, "amin").min(axis, keepdims)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,7 +100,7 @@ def var(x: Any, axis: Any = None, *, ddof: Any = None, correction: Any = None,
     >>> al.var([1.0, 2.0, 3.0, 4.0], ddof=1)
     Tensor(1.66666667, dtype=float64)
     """
-    return _var(_t(x, "var"), axis, ddof, correction, keepdims, "var")
+    return _var(as_tensor(x, "var"), axis, ddof, correction, keepdims, "var")
 
 
 def _var(t: Tensor, axis: Any, ddof: Any, correction: Any, keepdims: bool, where: str) -> Tensor:
@@ -122,7 +119,7 @@ def std(x: Any, axis: Any = None, *, ddof: Any = None, correction: Any = None,
     >>> al.std([1.0, 3.0])
     Tensor(1., dtype=float64)
     """
-    return ops.sqrt(_var(_t(x, "std"), axis, ddof, correction, keepdims, "std"))
+    return ops.sqrt(_var(as_tensor(x, "std"), axis, ddof, correction, keepdims, "std"))
 
 
 def quantile(x: Any, q: float, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -134,7 +131,7 @@ def quantile(x: Any, q: float, axis: Any = None, keepdims: bool = False) -> Tens
     >>> al.quantile([1.0, 2.0, 3.0, 4.0], 0.25)
     Tensor(1.75, dtype=float64)
     """
-    t = _t(x, "quantile")
+    t = as_tensor(x, "quantile")
     if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 <= q <= 1:
         raise ValueError(f"quantile: q must be a number in [0, 1], got {q!r:.40}")
     if axis is None:
@@ -165,7 +162,7 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.median([3.0, 1.0, 4.0, 2.0])
     Tensor(2.5, dtype=float64)
     """
-    return quantile(_t(x, "median"), 0.5, axis, keepdims)
+    return quantile(as_tensor(x, "median"), 0.5, axis, keepdims)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +170,7 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _const(fn: Any, x: Any, where: str, *args: Any, **kwargs: Any) -> Tensor:
-    return Tensor(fn(_t(x, where)._data, *args, **kwargs))
+    return Tensor(fn(as_tensor(x, where)._data, *args, **kwargs))
 
 
 def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -186,7 +183,7 @@ def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     Tensor([1, 0], dtype=int64)
     """
     if axis is not None:
-        axis = _axis(axis, np.ndim(_t(x, "argmax")._data), "argmax")
+        axis = _axis(axis, np.ndim(as_tensor(x, "argmax")._data), "argmax")
     return _const(np.argmax, x, "argmax", axis=axis, keepdims=keepdims)
 
 
@@ -200,7 +197,7 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     Tensor([0, 1], dtype=int64)
     """
     if axis is not None:
-        axis = _axis(axis, np.ndim(_t(x, "argmin")._data), "argmin")
+        axis = _axis(axis, np.ndim(as_tensor(x, "argmin")._data), "argmin")
     return _const(np.argmin, x, "argmin", axis=axis, keepdims=keepdims)
 
 
@@ -212,7 +209,7 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     >>> al.any([[0.0, 1.0], [0.0, 0.0]], axis=1)
     Tensor([ True, False], dtype=bool)
     """
-    t = _t(x, "any")
+    t = as_tensor(x, "any")
     return Tensor(np.any(t._data, axis=normalize_axes(axis, t.ndim, "any"), keepdims=keepdims))
 
 
@@ -224,7 +221,7 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     >>> al.all([[1.0, 1.0], [0.0, 1.0]], axis=1)
     Tensor([ True, False], dtype=bool)
     """
-    t = _t(x, "all")
+    t = as_tensor(x, "all")
     return Tensor(np.all(t._data, axis=normalize_axes(axis, t.ndim, "all"), keepdims=keepdims))
 
 
@@ -244,7 +241,7 @@ def argsort(x: Any, axis: int = -1, descending: bool = False) -> Tensor:
     >>> al.argsort([3.0, 1.0, 2.0])
     Tensor([1, 2, 0], dtype=int64)
     """
-    t = _t(x, "argsort")
+    t = as_tensor(x, "argsort")
     if t.ndim == 0:
         return Tensor(np.zeros((), dtype=np.int64))
     return Tensor(_order(t._data, _axis(axis, t.ndim, "argsort"), bool(descending)))
@@ -259,7 +256,7 @@ def sort(x: Any, axis: int = -1, descending: bool = False) -> Tensor:
     >>> al.sort([3.0, 1.0, 2.0], descending=True)
     Tensor([3., 2., 1.], dtype=float64)
     """
-    t = _t(x, "sort")
+    t = as_tensor(x, "sort")
     if t.ndim == 0:
         return t
     a = _axis(axis, t.ndim, "sort")
@@ -275,7 +272,7 @@ def topk(x: Any, k: int, axis: int = -1, largest: bool = True) -> Tensor:
     >>> al.topk([1.0, 4.0, 2.0, 3.0], 2)
     Tensor([4., 3.], dtype=float64)
     """
-    t = _t(x, "topk")
+    t = as_tensor(x, "topk")
     a = _axis(axis, t.ndim, "topk")
     n = t.shape[a] if t.ndim else 1
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
@@ -287,7 +284,7 @@ def topk(x: Any, k: int, axis: int = -1, largest: bool = True) -> Tensor:
 
 
 def _cumulative(x: Any, axis: int, where: str, accumulate: Any) -> Tensor:
-    t = _t(x, where)
+    t = as_tensor(x, where)
     if t.ndim == 0:
         return t
     a = _axis(axis, t.ndim, where)
@@ -371,7 +368,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None,  # noqa: A002  (NumPy's name
     >>> al.norm([3.0, 4.0])
     Tensor(5., dtype=float64)
     """
-    t = _t(x, "norm")
+    t = as_tensor(x, "norm")
     if axis is None:
         if ord is None:
             return _vector_norm(t, 2, None, keepdims)

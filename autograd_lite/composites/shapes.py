@@ -22,8 +22,8 @@ import numpy as np
 
 from .. import ops
 from ..ops.core import normalize_axes
-from ..tensor import Tensor
-from .common import _along, _axis, _int, _ints, _t
+from ..tensor import Tensor, as_tensor
+from .common import _along, _axis, _int, _ints
 
 __all__ = [
     "pad", "split", "array_split", "chunk", "repeat", "repeat_interleave", "tile", "flip",
@@ -49,7 +49,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", value: float = 0.0) -> T
     >>> al.pad([1.0, 2.0, 3.0], (2, 1), mode="reflect")
     Tensor([3., 2., 1., 2., 3., 2.], dtype=float64)
     """
-    t = _t(x, "pad")
+    t = as_tensor(x, "pad")
     if mode not in _MODES:
         raise ValueError(f"pad: mode must be one of {sorted(_MODES)}, got {mode!r:.40}")
     try:
@@ -109,7 +109,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 
 
 def _split(x: Any, spec: Any, axis: int, where: str, *, equal: bool) -> list[Tensor]:
-    t = _t(x, where)
+    t = as_tensor(x, where)
     a = _axis(axis, t.ndim, where)
     n = t.shape[a]
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
@@ -137,7 +137,7 @@ def chunk(x: Any, chunks: int, axis: int = 0) -> list[Tensor]:
     >>> [p.shape for p in al.chunk(np.arange(5.0), 3)]
     [(2,), (2,), (1,)]
     """
-    t = _t(x, "chunk")
+    t = as_tensor(x, "chunk")
     k = _int(chunks, "chunks", "chunk")
     if k <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {k}")
@@ -160,7 +160,7 @@ def repeat(x: Any, repeats: Any, axis: Any = None) -> Tensor:
     >>> al.repeat([1.0, 2.0], 2)
     Tensor([1., 1., 2., 2.], dtype=float64)
     """
-    t = _t(x, "repeat")
+    t = as_tensor(x, "repeat")
     if axis is None:
         t, a = t.reshape(-1), 0
     else:
@@ -184,7 +184,7 @@ def repeat_interleave(x: Any, repeats: Any, axis: Any = None) -> Tensor:
     >>> al.repeat_interleave([[1.0, 2.0]], [1, 2], axis=1)
     Tensor([[1., 2., 2.]], dtype=float64)
     """
-    return repeat(_t(x, "repeat_interleave"), repeats, axis)
+    return repeat(as_tensor(x, "repeat_interleave"), repeats, axis)
 
 
 def tile(x: Any, reps: Any) -> Tensor:
@@ -196,7 +196,7 @@ def tile(x: Any, reps: Any) -> Tensor:
     >>> al.tile([1.0, 2.0], 2)
     Tensor([1., 2., 1., 2.], dtype=float64)
     """
-    t = _t(x, "tile")
+    t = as_tensor(x, "tile")
     r = [_int(v, "reps", "tile") for v in (reps if isinstance(reps, (tuple, list)) else (reps,))]
     if any(v < 0 for v in r):
         raise ValueError(f"tile: reps must be non-negative, got {tuple(r)}")
@@ -216,7 +216,7 @@ def flip(x: Any, axis: Any = None) -> Tensor:
     >>> al.flip([1.0, 2.0, 3.0])
     Tensor([3., 2., 1.], dtype=float64)
     """
-    t = _t(x, "flip")
+    t = as_tensor(x, "flip")
     axes = normalize_axes(axis, t.ndim, "flip")
     return t[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(t.ndim))]
 
@@ -230,7 +230,7 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     >>> al.roll([1.0, 2.0, 3.0], 1)
     Tensor([3., 1., 2.], dtype=float64)
     """
-    t = _t(x, "roll")
+    t = as_tensor(x, "roll")
     if axis is None:
         return roll(t.reshape(-1), shift, 0).reshape(t.shape)
     shifts = shift if isinstance(shift, (tuple, list)) else (shift,)
@@ -262,7 +262,7 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     >>> al.moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
     (3, 4, 2)
     """
-    t = _t(x, "moveaxis")
+    t = as_tensor(x, "moveaxis")
     src = [_axis(v, t.ndim, "moveaxis") for v in (source if isinstance(source, (tuple, list))
                                                   else (source,))]
     dst = [_axis(v, t.ndim, "moveaxis") for v in (destination if isinstance(
@@ -284,7 +284,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     >>> al.swapaxes(np.zeros((2, 3)), 0, 1).shape
     (3, 2)
     """
-    return _t(x, "swapaxes").swapaxes(axis1, axis2)
+    return as_tensor(x, "swapaxes").swapaxes(axis1, axis2)
 
 
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -295,7 +295,7 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     >>> al.flatten(np.zeros((2, 3, 4)), 1).shape
     (2, 12)
     """
-    t = _t(x, "flatten")
+    t = as_tensor(x, "flatten")
     if t.ndim == 0:
         return t.reshape(1)
     s, e = _axis(start_axis, t.ndim, "flatten"), _axis(end_axis, t.ndim, "flatten")
@@ -312,7 +312,7 @@ def unflatten(x: Any, axis: int, sizes: Sequence[int]) -> Tensor:
     >>> al.unflatten(np.zeros((2, 12)), 1, (3, -1)).shape
     (2, 3, 4)
     """
-    t = _t(x, "unflatten")
+    t = as_tensor(x, "unflatten")
     a = _axis(axis, t.ndim, "unflatten")
     sizes = tuple(_int(s, "sizes", "unflatten") for s in sizes)
     known = math.prod(s for s in sizes if s != -1)
@@ -332,7 +332,7 @@ def meshgrid(*xs: Any, indexing: str = "xy") -> list[Tensor]:
     """
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r:.40}")
-    ts = [_t(v, "meshgrid").reshape(-1) for v in xs]
+    ts = [as_tensor(v, "meshgrid").reshape(-1) for v in xs]
     shape = [t.shape[0] for t in ts]
     if indexing == "xy" and len(ts) > 1:
         shape[0], shape[1] = shape[1], shape[0]
@@ -349,7 +349,7 @@ def _seq(xs: Any, where: str) -> list[Tensor]:
     if isinstance(xs, (Tensor, np.ndarray, str)) or not isinstance(xs, (list, tuple)) or not xs:
         raise TypeError(f"{where}: expected a non-empty list or tuple of tensors, got "
                         f"{type(xs).__name__}")
-    return [_t(v, where) for v in xs]
+    return [as_tensor(v, where) for v in xs]
 
 
 def vstack(xs: Any) -> Tensor:

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from .. import functional, ops
-from ..tensor import Tensor
-from .common import floating, recording
+from ..tensor import Tensor, as_tensor
+from .common import recording
 
 __all__ = ["scaled_dot_product_attention", "BLOCK"]
 
@@ -171,7 +171,8 @@ _attention = ops.Op(
 def _check(q: Any, k: Any, v: Any, mask: Any, causal: bool,
            scale: Any) -> tuple[Tensor, Tensor, Tensor, Any, float]:
     name = "scaled_dot_product_attention"
-    q, k, v = (floating(a, name, w) for a, w in ((q, "query"), (k, "key"), (v, "value")))
+    q, k, v = (as_tensor(a, name, what=w, floating=True)
+               for a, w in ((q, "query"), (k, "key"), (v, "value")))
     if min(q.ndim, k.ndim, v.ndim) < 2:
         raise ValueError(f"{name}: query, key and value need at least 2 dimensions (..., L, E), "
                          f"got shapes {q.shape}, {k.shape}, {v.shape}")

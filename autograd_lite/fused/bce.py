@@ -27,8 +27,8 @@ import numpy as np
 
 from .. import ops
 from ..ops.core import data
-from ..tensor import Tensor
-from .common import array, floating, recording
+from ..tensor import Tensor, as_tensor
+from .common import array, recording
 
 __all__ = ["binary_cross_entropy_with_logits", "stable_composed", "softplus_neg"]
 
@@ -113,7 +113,7 @@ _bce = ops.Op(
 def _check(logits: Any, target: Any, weight: Any, pos_weight: Any,
            reduction: str) -> tuple[Tensor, Any, Any, Any]:
     name = "binary_cross_entropy_with_logits"
-    z = floating(logits, name, "logits")
+    z = as_tensor(logits, name, what="logits", floating=True)
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: unknown reduction {reduction!r}; expected one of "
                          f"{', '.join(map(repr, REDUCTIONS))}")

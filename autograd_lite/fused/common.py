@@ -10,25 +10,13 @@ import numpy as np
 
 from .. import ops
 from ..engine import Node
-from ..tensor import Tensor, as_tensor
 
-__all__ = ["recording", "floating", "one_axis", "keep", "array"]
+__all__ = ["recording", "one_axis", "keep", "array"]
 
 
 def recording(*xs: Any) -> bool:
     """Whether a VJP runs under ``create_graph=True`` (its inputs are graph nodes)."""
     return any(isinstance(x, Node) for x in xs)
-
-
-def floating(x: Any, name: str, what: str = "input") -> Tensor:
-    """``x`` as a floating-point Tensor, else a clear error naming ``name``."""
-    try:
-        t = as_tensor(x, name)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{name}: {what}: {str(e).removeprefix('Tensor: ')}") from None
-    if t.dtype.kind != "f":
-        raise TypeError(f"{name}: expected floating-point input, got dtype {t.dtype}")
-    return t
 
 
 def one_axis(axis: Any, ndim: int, name: str) -> int | None:

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..tensor import Tensor
-from .common import floating, recording
+from ..tensor import Tensor, as_tensor
+from .common import recording
 
 __all__ = ["layer_norm"]
 
@@ -88,7 +88,7 @@ _layer_norm = ops.Op(
 def _check(x: Any, normalized_shape: Any, weight: Any, bias: Any,
            eps: float) -> tuple[Tensor, tuple, list]:
     name = "layer_norm"
-    t = floating(x, name)
+    t = as_tensor(x, name, floating=True)
     ns = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
     try:
         ns = tuple(int(n) for n in ns)
@@ -103,7 +103,7 @@ def _check(x: Any, normalized_shape: Any, weight: Any, bias: Any,
     params = []
     for what, p in (("weight", weight), ("bias", bias)):
         if p is not None:
-            p = floating(p, name, what)
+            p = as_tensor(p, name, what=what, floating=True)
             if p.shape != ns:
                 raise ValueError(f"{name}: {what} has shape {p.shape}, expected normalized_shape "
                                  f"{ns}")

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from .. import functional, ops
-from ..tensor import Tensor
-from .common import array, floating, keep, one_axis, recording
+from ..tensor import Tensor, as_tensor
+from .common import array, keep, one_axis, recording
 
 __all__ = ["log_softmax", "softmax"]
 
@@ -95,7 +95,7 @@ def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
     """
     if not fused:
         return functional.log_softmax(x, axis=axis)
-    t = floating(x, "log_softmax")
+    t = as_tensor(x, "log_softmax", floating=True)
     return _log_softmax(t, axis=one_axis(axis, t.ndim, "log_softmax"))
 
 
@@ -115,5 +115,5 @@ def softmax(x: Any, axis: int = -1, *, fused: bool = True, naive: bool = False) 
     """
     if naive or not fused:
         return functional.softmax(x, axis=axis, naive=naive)
-    t = floating(x, "softmax")
+    t = as_tensor(x, "softmax", floating=True)
     return _softmax(t, axis=one_axis(axis, t.ndim, "softmax"))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, data
-from .elementwise import absolute, exp, sigmoid, tanh, where
+from .elementwise import absolute, exp, masked, sigmoid, tanh, where
 from .math import _erfc, erfc
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -211,16 +211,16 @@ def _inside(x: Any, lo: float, hi: float, like: Any) -> np.ndarray:
 
 
 hardtanh = _act("hardtanh", lambda x, *, min_val, max_val: np.clip(x, min_val, max_val),
-                lambda g, out, x, *, min_val, max_val: g * _inside(x, min_val, max_val, g),
+                lambda g, out, x, *, min_val, max_val: masked(g, _inside(x, min_val, max_val, g)),
                 "g ⊙ [min_val < x < max_val]",
                 "``x`` clipped to ``[min_val, max_val]`` (default [−1, 1]); no gradient at "
                 "or beyond the bounds.", "Tensor([-1.,  0.,  1.], dtype=float64)",
                 front=_front("hardtanh", min_val=-1.0, max_val=1.0))
-relu6 = _act("relu6", lambda x: np.clip(x, 0, 6), lambda g, out, x: g * _inside(x, 0, 6, g),
+relu6 = _act("relu6", lambda x: np.clip(x, 0, 6), lambda g, out, x: masked(g, _inside(x, 0, 6, g)),
              "g ⊙ [0 < x < 6]", "``min(max(x, 0), 6)``.",
              "Tensor([0., 0., 6.], dtype=float64)", arg="[-1.0, 0.0, 7.0]")
 hardsigmoid = _act("hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1),
-                   lambda g, out, x: g * (_inside(x, -3, 3, g) / 6), "g/6 ⊙ [−3 < x < 3]",
+                   lambda g, out, x: masked(g, _inside(x, -3, 3, g)) / 6, "g/6 ⊙ [−3 < x < 3]",
                    "Piecewise-linear sigmoid ``clip(x/6 + ½, 0, 1)``.",
                    "Tensor([0.33333333, 0.5       , 0.83333333], dtype=float64)")
 

@@ -64,10 +64,11 @@ div = _binary("div", "/", operator.truediv,
 
 
 def _pow_dx(g: Any, out: Any, x: Any, y: Any) -> Any:
-    # y·x^(y−1) is 0 where y == 0 (PyTorch): the exponent is swapped for a safe 1 there, so
-    # neither this rule nor its own derivative meets 0 · ∞.
-    zero = data(y) == 0
-    return g * y * x ** ((where(1.0, y, cond=zero) if zero.any() else y) - 1)
+    # y·x^(y−1) is 0 where y == 0 (PyTorch). Only x == 0 makes that 0·∞: there the base is
+    # swapped for a safe 1, so neither this rule nor its derivatives (the mixed one is
+    # x^(y−1) = 1/x at y == 0 elsewhere) meet 0·∞.
+    zero = (data(y) == 0) & (data(x) == 0)
+    return g * y * (where(1.0, x, cond=zero) if zero.any() else x) ** (y - 1)
 
 
 def _pow_dy(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -113,9 +114,15 @@ sigmoid = _unary("sigmoid", _sigmoid, lambda g, out, x: g * (out * (1 - out)),
                  "g ⊙ σ(x)(1 − σ(x))",
                  "Elementwise logistic function ``1 / (1 + e**−x)``, stable for large ``|x|``.",
                  ">>> al.sigmoid([0.0])\nTensor([0.5], dtype=float64)")
-relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (data(x) > 0),
+relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: masked(g, data(x) > 0),
               "g ⊙ [x > 0]", "Elementwise ``max(x, 0)``; its gradient at 0 is 0.",
               ">>> al.relu([-1.0, 2.0])\nTensor([0., 2.], dtype=float64)")
+
+
+def masked(g: Any, mask: Any) -> Any:
+    """``g`` where ``mask`` holds, else 0: a selection, not a product, so an infinite or NaN
+    ``g`` outside the mask gives 0 (as PyTorch's masked rules do), never 0·∞ = NaN."""
+    return where(g, 0.0, cond=np.asarray(mask, dtype=bool))
 
 
 def _select(a: Any, b: Any, like: Any) -> np.ndarray:
@@ -124,12 +131,16 @@ def _select(a: Any, b: Any, like: Any) -> np.ndarray:
     return ((a > b) + 0.5 * (a == b)).astype(like.dtype, copy=False)
 
 
+def _share(g: Any, s: np.ndarray) -> Any:
+    return masked(g, s > 0) * s   # 0 (not NaN) where the input lost, even for an infinite g
+
+
 def _extremum(name: str, ufunc: Any, word: str, sign: str, example: str) -> Op:
     """``maximum`` or ``minimum``: the gradient goes to the winner, half to each at ties."""
     first, second = (0, 1) if name == "maximum" else (1, 0)
     return _binary(name, "vs", ufunc,
-                   (lambda g, out, x, y: g * _select((x, y)[first], (x, y)[second], g),
-                    lambda g, out, x, y: g * _select((x, y)[second], (x, y)[first], g)),
+                   (lambda g, out, x, y: _share(g, _select((x, y)[first], (x, y)[second], g)),
+                    lambda g, out, x, y: _share(g, _select((x, y)[second], (x, y)[first], g))),
                    (f"g ⊙ [x {sign} y] (½ at ties)", f"g ⊙ [y {sign} x] (½ at ties)"),
                    f"Elementwise {word}; where the inputs tie each gets half the gradient.",
                    f">>> al.{name}([1.0, 5.0], [3.0, 2.0])\n{example}", ufunc=ufunc)
@@ -155,8 +166,8 @@ def _where_check(x: Any, y: Any, *, cond: np.ndarray) -> None:
 
 
 where = Op("where", lambda x, y, *, cond: np.where(cond, x, y),
-           (lambda g, out, x, y, *, cond: g * cond,
-            lambda g, out, x, y, *, cond: g * ~cond),
+           (lambda g, out, x, y, *, cond: masked(g, cond),
+            lambda g, out, x, y, *, cond: masked(g, ~cond)),
            rules=("g ⊙ cond", "g ⊙ ¬cond"),
            summary="``x`` where ``cond`` is true, else ``y`` (the condition carries no "
            "gradient).",
@@ -185,7 +196,7 @@ def _inside(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
 
 
 clip = Op("clip", lambda x, *, lo, hi: np.clip(x, lo, hi),
-          (lambda g, out, x, *, lo, hi: g * _inside(data(x), lo, hi),),
+          (lambda g, out, x, *, lo, hi: masked(g, _inside(data(x), lo, hi)),),
           rules=("g ⊙ [lo ≤ x ≤ hi]",),
           summary="``x`` limited to ``[lo, hi]``; the gradient passes where ``lo <= x <= hi``.",
           example=">>> al.clip([-2.0, 0.5, 3.0], -1, 1)\nTensor([-1. ,  0.5,  1. ], "

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, check_broadcast, data
-from .elementwise import _unary, exp, sqrt
+from .elementwise import _unary, exp, masked, sqrt
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -204,7 +204,7 @@ erfc = _unary("erfc", _erfc, lambda g, out, x: g * (-_TWO_OVER_SQRT_PI * exp(-x 
 
 
 def _zero(g: Any, out: Any, x: Any) -> Any:
-    return g * 0
+    return masked(g, False)   # zeros of g's shape (not g · 0, which is NaN for an infinite g)
 
 
 sign = _unary("sign", np.sign, _zero, "0", "Elementwise sign (−1, 0 or 1); gradient 0.",
