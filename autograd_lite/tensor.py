@@ -20,7 +20,7 @@ from . import ops
 from .engine import AnomalyError, Node, _mode, creation_site, format_site
 from .inplace import _WRITES, InPlace, _index
 from .methods import Methods
-from .ops.core import describe, op_error, unbroadcast
+from .ops.core import describe, fit, op_error
 
 __all__ = ["Tensor", "as_tensor"]
 
@@ -148,10 +148,8 @@ class Tensor(InPlace, Methods, Node):
                 if a.requires_grad:
                     record = True
             else:
-                # a Python number met before: its cached 0-d array, wrapped inline (the
-                # common ``x * 0.5``); anything else through _constant
-                cls = type(a)
-                arr = (_NUMBERS.get((cls, a, ref)) if cls is float or cls is int else None)
+                cls = type(a)   # a cached Python number (``x * 0.5``): wrapped inline
+                arr = _NUMBERS.get((cls, a, ref)) if cls is float or cls is int else None
                 if arr is not None:
                     a = _new(Tensor)
                     a._data = arr
@@ -219,7 +217,7 @@ class Tensor(InPlace, Methods, Node):
                 return [None]
             a = (g, self, p) if create_graph else (g, self._data, p._data)
             c = f(*a, **params) if params else f(*a)
-            return [None if c is None else _fit(c, p._data, op.name, 0)]
+            return [None if c is None else fit(c, p._data, op.name, 0)]
         xs: Any = parents if create_graph else [p._data for p in parents]
         out: Any = self if create_graph else self._data
         vjps = op.vjps
@@ -240,7 +238,7 @@ class Tensor(InPlace, Methods, Node):
                 c = f(g, out, *xs, **params) if params else f(g, out, *xs)
             if c is None:
                 continue
-            c = _fit(c, p._data, op.name, i)
+            c = fit(c, p._data, op.name, i)
             if c is g:
                 if passed:
                     c = c.copy() if not create_graph else c
@@ -504,15 +502,6 @@ def _anomaly_forward(op: ops.Op, t: Tensor, datas: list) -> None:
         what = "NaN" if np.isnan(out).any() else "an infinity"
         raise AnomalyError(f"detect_anomaly: {op.name} returned {what} from finite inputs "
                            f"({describe(datas)}) at {format_site(site)}")
-
-
-def _fit(c: Any, pd: np.ndarray, name: str, i: int) -> Any:
-    """A VJP's cotangent fitted to its input ``pd``: broadcast axes summed, ``pd``'s dtype."""
-    if c.shape != pd.shape:
-        c = unbroadcast(c, pd.shape, f"{name} (input {i})")
-    if c.dtype is not pd.dtype and c.dtype != pd.dtype:
-        c = c.astype(pd.dtype)
-    return c
 
 
 def _raw(x: Any) -> Any:

@@ -172,6 +172,17 @@ def unbroadcast(g: Any, shape: tuple, where: str = "") -> Any:
                        f"(a VJP returned a wrongly shaped cotangent)")
 
 
+def fit(c: Any, x: Any, name: str, i: int) -> Any:
+    """A VJP's cotangent ``c`` for input ``i`` of op ``name`` fitted to that input's array
+    ``x``: broadcast axes summed (:func:`unbroadcast`), cast to ``x``'s dtype (hot path of
+    ``Tensor._vjp``)."""
+    if c.shape != x.shape:
+        c = unbroadcast(c, x.shape, f"{name} (input {i})")
+    if c.dtype is not x.dtype and c.dtype != x.dtype:
+        c = c.astype(x.dtype)
+    return c
+
+
 def normalize_axes(axis: Any, ndim: int, where: str = "") -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple of ints) as a sorted tuple of non-negative ints.
 
