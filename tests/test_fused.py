@@ -212,7 +212,8 @@ def test_layer_norm_module_matches_pytorch(rng):
 
 
 @pytest.mark.parametrize(("call", "kind", "message"), [
-    (lambda: F.log_softmax(np.array([1, 2])), TypeError, "log_softmax: input must be floating point"),
+    (lambda: F.log_softmax(np.array([1, 2])), TypeError,
+     "log_softmax: input must be floating point"),
     (lambda: F.softmax(np.zeros(3), axis=1), ValueError, "softmax: axis 1 is out of range"),
     (lambda: F.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(2)), ValueError,
      "binary_cross_entropy_with_logits: target has shape (2,), expected the logits' shape (3,)"),
