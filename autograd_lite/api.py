@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import functional, ops
+from . import ops
+from .fused import log_softmax as _log_softmax
+from .fused import softmax as _softmax
 from .tensor import Tensor, as_tensor
 
 __all__: list[str] = ["stack"]   # extended below with every generated public name
@@ -98,8 +100,10 @@ for _dunder, _name in _OPERATORS.items():
     setattr(Tensor, f"__r{_dunder}__", _operator(ops.OPS[_name], True))
 Tensor.__neg__ = lambda self: record(ops.neg, (self,), _NO_PARAMS)  # type: ignore
 Tensor.__abs__ = lambda self: record(ops.absolute, (self,), _NO_PARAMS)  # type: ignore
-Tensor.softmax = lambda self, axis=-1: functional.softmax(self, axis=axis)  # type: ignore
-Tensor.log_softmax = lambda self, axis=-1: functional.log_softmax(self, axis=axis)  # type: ignore
+# x.softmax() is al.softmax(x): the fused op by default, fused=False for the composed twin
+Tensor.softmax = lambda self, axis=-1, *, fused=True: _softmax(self, axis, fused=fused)  # type: ignore
+Tensor.log_softmax = (lambda self, axis=-1, *, fused=True:  # type: ignore
+                      _log_softmax(self, axis, fused=fused))
 del _op, _fn, _dunder, _name
 
 
