@@ -1,7 +1,7 @@
 """Small named example graphs, shared by ``autograd-lite graph``/``explain``/``compare`` and docs.
 
 Each builder returns the loss ``Tensor`` of a small, seeded computation whose parameters (and the
-interesting intermediates) carry names, so drawings and :func:`~autograd_lite.viz.explain` read
+interesting intermediates) carry names, so drawings and :func:`~autograd_lite.notation.explain` read
 like the equations in a textbook.
 """
 

@@ -5,7 +5,7 @@ and then rewritten with matrices. A ``Scalar`` graph has one node per number, so
 notation; a ``Tensor`` graph has one node per array op. Both are ``engine.Node`` subclasses and go
 through the same topological sort, ``backward`` driver, grad modes, hooks and ``retain_grads``.
 
-This module owns the Scalar op table (:class:`ScalarOp`, in the style of ``ops.py``: a ``math``
+This module owns the Scalar op table (:class:`ScalarOp`, like the Tensor ops in ``ops/``: a ``math``
 forward, one VJP per input and its derivative as text), the ``Scalar`` class, and a bridge to
 NumPy object arrays: :func:`scalars` turns an array into Scalars named ``W[i,j]``, and
 :func:`values` / :func:`grads` read them back, so ``X @ W + b`` on object arrays builds the
