@@ -101,10 +101,7 @@ def test_training_continues_in_torch_with_the_same_optimizer_state(make_opt, rng
     opt = make_opt(model.parameters())
     x, y = rng.normal(size=(8, 5)).astype(np.float32), rng.integers(0, 3, 8)
     for _ in range(3):
-        L = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        L.backward()
-        opt.step()
+        _step(model, opt, x, y)
     tm = model.to_torch()
     topt = interop.optimizer_to_torch(opt, model, tm)
     if isinstance(opt, optim.Adam):
@@ -312,13 +309,19 @@ def test_digits_cnn_run_goes_to_torch(tmp_path, rng):
     _close(_out(torch.load(path, weights_only=False), x), res.model(x).data)
 
 
+def _step(model, opt, x, y):
+    """One training step here: the cross-entropy loss, backward, the optimizer's update."""
+    L = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    L.backward()
+    opt.step()
+    return L
+
+
 def _train_any(model, opt, tm, topt, x, y, steps):
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(steps):
-        L = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        L.backward()
-        opt.step()
+        L = _step(model, opt, x, y)
         tl = torch.nn.functional.cross_entropy(tm(tx), ty)
         topt.zero_grad()
         tl.backward()
@@ -354,10 +357,7 @@ def test_more_optimizers_continue_in_torch(make_opt, net, rng):
     y = rng.integers(0, 3, 8)
     opt = make_opt(model.parameters())
     for _ in range(3):
-        L = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        L.backward()
-        opt.step()
+        _step(model, opt, x, y)
     tm = model.to_torch()
     topt = interop.optimizer_to_torch(opt, model, tm)
     _train_any(model, opt, tm, topt, x, y, steps=10)
