@@ -138,8 +138,9 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
         return _Target(None, 1.0, 1.0, None, y, y.sum(axis=axis, keepdims=True), inv)
     index = target.reshape(shape[:axis] + (1,) + shape[axis + 1:])
     mask: Any = 1.0
-    if ignore_index is not None:
-        counted = index != ignore_index
+    if ignore_index is not None and (0 <= ignore_index < n_classes
+                                     or not _all_below(target, n_classes)):
+        counted = index != ignore_index          # (skipped when every index is a class)
         if not counted.all():
             index = np.where(counted, index, 0)
             mask = counted.astype(dtype)
@@ -168,7 +169,8 @@ def _reduce(loss: Any, reduction: str, axis: int, y: _Target) -> Any:
         return loss.squeeze(axis)
     if y.empty:                  # 0/0: NaN, with a zero gradient (0·loss + NaN)
         return loss.sum() * 0.0 + float("nan")
-    return _times(loss.sum(), y.inv_denom)
+    return _times(np.add.reduce(loss, axis=None) if type(loss) is np.ndarray else loss.sum(),
+                  y.inv_denom)
 
 
 def _upstream(g: Any, shape: tuple, axis: int, reduction: str, inv_denom: float) -> Any:
@@ -192,7 +194,9 @@ def _along(index: np.ndarray, axis: int) -> tuple:
         if len(_GRIDS) > 64:
             _GRIDS.clear()
         _GRIDS[index.shape, axis] = grids
-    return tuple(index if i == axis else a for i, a in enumerate(grids))
+    at = grids.copy()
+    at[axis] = index
+    return tuple(at)
 
 
 _GRIDS: dict = {}
@@ -252,18 +256,23 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
     """The fused forward: a stable log-sum-exp, the loss, and the softmax saved for the VJP."""
     y = _target(target, z.shape, z.dtype, axis=axis, weight=weight, ignore_index=ignore_index,
                 reduction=reduction, label_smoothing=label_smoothing)
-    m = z.max(axis=axis, keepdims=True)
     full_logp = y.dense is not None or y.spread is not None
-    if not full_logp and _exp_is_safe(m, z.shape[axis], z.dtype):
-        shifted = z                 # moderate logits: exp(z) neither overflows nor underflows,
-        e = np.exp(z)               # and the shift would cancel in softmax: save a full pass
-        picked = z[y.at]
-    else:
-        shifted = z - m             # z − max: exp cannot overflow
-        if y.at is not None:
+    if not full_logp:            # exp(z) unshifted first: the shift cancels in softmax, and
+        with np.errstate(over="ignore"):      # the row max would cost a full pass
+            e = np.exp(z)
+            sumexp = np.add.reduce(e, axis=axis, keepdims=True)
+        if _sums_are_safe(sumexp, z.shape[axis], z.dtype):
+            shifted, picked = z, z[y.at]
+        else:                    # some row overflowed or underflowed: shift, in the same buffer
+            shifted = np.subtract(z, z.max(axis=axis, keepdims=True), out=e)
             picked = shifted[y.at]
-        e = np.exp(shifted) if full_logp else np.exp(shifted, out=shifted)
-    sumexp = e.sum(axis=axis, keepdims=True)                  # softmax(z) = e / sumexp
+            e = np.exp(shifted, out=shifted)
+            sumexp = np.add.reduce(e, axis=axis, keepdims=True)
+    else:                        # log softmax is needed in full: z − max, then exp(z − max)
+        shifted = z - z.max(axis=axis, keepdims=True)
+        picked = None if y.at is None else shifted[y.at]
+        e = np.exp(shifted)
+        sumexp = np.add.reduce(e, axis=axis, keepdims=True)   # softmax(z) = e / sumexp
     log_sumexp = np.log(sumexp)
     if full_logp:
         logp = shifted
@@ -277,17 +286,30 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
     return _reduce(loss, reduction, axis, y), _Saved(e, sumexp, y)
 
 
-def _exp_is_safe(row_max: np.ndarray, n_classes: int, dtype: np.dtype) -> bool:
-    """Whether ``Σ exp(z)`` along a row is finite and its largest term a normal number for
-    every row, given the rows' maxima: then subtracting the max (which cancels) is not needed."""
+def _sums_are_safe(sumexp: np.ndarray, n_classes: int, dtype: np.dtype) -> bool:
+    """Whether every row's ``Σ exp(z)`` is finite and its largest term (at least the sum over
+    C) a normal number, with a margin: then subtracting the row max (which cancels in softmax
+    and in the loss) is not needed. NaN fails the test (the shifted path then gives NaN)."""
     lim = _EXP_LIMIT.get(dtype)
-    if lim is None:   # 79.9 for float32, 638.9 for float64
-        lim = _EXP_LIMIT[dtype] = 0.9 * math.log(float(np.finfo(dtype).max))
-    if not row_max.size:
-        return False
-    return bool(row_max.min() > -lim and row_max.max() + math.log(max(n_classes, 1)) < lim)
+    if lim is None:   # exp(±79.9) for float32, exp(±638.9) for float64
+        m = 0.9 * math.log(float(np.finfo(dtype).max))
+        lim = _EXP_LIMIT[dtype] = (math.exp(-m), math.exp(m))
+    return bool(sumexp.size and np.minimum.reduce(sumexp, axis=None) >= n_classes * lim[0]
+                and np.maximum.reduce(sumexp, axis=None) < lim[1])
 
 
+def _all_below(index: np.ndarray, n: int) -> bool:
+    """Whether every integer in ``index`` lies in ``[0, n)``: one reduction (read as unsigned,
+    a negative index wraps to a huge number)."""
+    if not index.size:
+        return True
+    if index.dtype.kind == "i":
+        index = index.view(_UNSIGNED.get(index.dtype) or _UNSIGNED.setdefault(
+            index.dtype, np.dtype(index.dtype.str.replace("i", "u"))))
+    return bool(np.maximum.reduce(index, axis=None) < n)
+
+
+_UNSIGNED: dict = {}
 _EXP_LIMIT: dict = {}
 
 
@@ -354,11 +376,12 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: unknown reduction {reduction!r}; expected one of "
                          f"{', '.join(map(repr, REDUCTIONS))}")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+    if type(label_smoothing) is not float and (isinstance(label_smoothing, bool) or   # (quick
+            not isinstance(label_smoothing, numbers.Real)):                    # when common)
         raise TypeError(f"{name}: label_smoothing must be a real number, got "
                         f"{type(label_smoothing).__name__}")
-    if ignore_index is not None and (isinstance(ignore_index, bool)
-                                     or not isinstance(ignore_index, numbers.Integral)):
+    if type(ignore_index) is not int and ignore_index is not None and (
+            isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral)):
         raise TypeError(f"{name}: ignore_index must be an int or None, got {ignore_index!r:.20}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
@@ -374,10 +397,8 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
         weight = weight.astype(z.dtype, copy=False)
     index_shape = z.shape[:axis] + z.shape[axis + 1:]
     if tdata.dtype.kind in "iu" and tdata.shape == index_shape:
-        # One pass in the common case: read as unsigned, a valid class index is below C (a
-        # negative one wraps to a huge number); only then look for the culprit.
-        if (tdata.view(tdata.dtype.str.replace("i", "u")) >= n_classes).any():
-            bad = (tdata < 0) | (tdata >= n_classes)
+        if not _all_below(tdata, n_classes):      # one reduction in the common case; only
+            bad = (tdata < 0) | (tdata >= n_classes)    # then look for the culprit
             if ignore_index is not None:
                 bad &= tdata != ignore_index
         else:
