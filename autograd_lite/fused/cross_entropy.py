@@ -94,7 +94,7 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
 
 def _times(x: Any, c: Any) -> Any:
     """``x·c``, skipping a multiplication by the constant 1 (no extra node, no extra pass)."""
-    return x if isinstance(c, float) and c == 1.0 else x * c
+    return x if type(c) is float and c == 1.0 else x * c
 
 
 def _reduce(loss: Any, reduction: str, axis: int, y: _Target) -> Any:
@@ -282,11 +282,11 @@ def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
     y = saved.target               # processed once, by the forward
     s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
     dz, sumexp = saved.spend(z, axis)
-    _scale_rows(dz, s * y.tau / sumexp, axis)                 # softmax(z)·τ·scale, in place
+    _scale_rows(dz, _times(s, y.tau) / sumexp, axis)          # softmax(z)·τ·scale, in place
     if y.dense is not None:
         dz -= s * y.dense
         return dz
-    dz[y.at] -= s * y.hot          # one class per position: no repeated index
+    dz[y.at] -= _times(s, y.hot)   # one class per position: no repeated index
     if y.spread is not None:
         dz -= (s * y.mask) * y.spread
     return dz
