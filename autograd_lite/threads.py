@@ -47,7 +47,7 @@ def get_num_threads() -> int:
 
     Example
     -------
-    >>> al.get_num_threads()
+    >>> al.set_num_threads(1); al.get_num_threads()
     1
     """
     return _STATE["n"]
@@ -61,13 +61,13 @@ def run_rows(fn: Callable[[slice], object], n_rows: int, nbytes: int) -> None:
     if k <= 1:
         fn(slice(0, n_rows))
         return
-    with _LOCK:
+    bounds = [n_rows * i // k for i in range(k + 1)]
+    with _LOCK:              # (submitted under the lock: set_num_threads cannot shut it first)
         pool = _STATE["pool"]
         if pool is None:     # (made again after each set_num_threads: its size is n − 1)
-            pool = _STATE["pool"] = ThreadPoolExecutor(_STATE["n"] - 1,
+            pool = _STATE["pool"] = ThreadPoolExecutor(max(_STATE["n"] - 1, 1),
                                                        thread_name_prefix="autograd_lite")
-    bounds = [n_rows * i // k for i in range(k + 1)]
-    futures = [pool.submit(fn, slice(a, b)) for a, b in zip(bounds[1:-1], bounds[2:])]
+        futures = [pool.submit(fn, slice(a, b)) for a, b in zip(bounds[1:-1], bounds[2:])]
     try:
         fn(slice(0, bounds[1]))
     finally:

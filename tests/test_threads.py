@@ -43,7 +43,7 @@ def test_run_rows_raises_what_a_block_raised(many_threads):
 
 
 def test_one_thread_and_small_arrays_stay_on_the_calling_thread():
-    assert al.get_num_threads() == 1
+    al.set_num_threads(1)
     calls = []
     threads.run_rows(lambda rows: calls.append((rows, threading.current_thread())), 8, 1 << 30)
     assert calls == [(slice(0, 8), threading.current_thread())]
