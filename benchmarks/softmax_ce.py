@@ -2,7 +2,8 @@
 
 Rows (ms per forward + backward):
 
-* ``autograd_lite fused`` — ``cross_entropy(z, y)``: one node, closed-form VJP;
+* ``autograd_lite fused`` — ``cross_entropy(z, y)``: one node, closed-form VJP; its ``exp`` and
+  gradient passes run in row blocks on ``--threads`` threads (``al.set_num_threads``);
 * ``autograd_lite composed`` — ``cross_entropy(z, y, fused=False)``: every step a node;
 * ``PyTorch F.cross_entropy`` (the reference; its threads pinned by the runner) and ``PyTorch
   composed`` (``logsumexp``, ``gather``, ``mean``);
@@ -10,7 +11,8 @@ Rows (ms per forward + backward):
   the unshifted logits into a fresh array and its row sums (the max is subtracted, in that same
   array, only when a row sum overflows or underflows: the shift cancels), the loss from the log
   of the sums and the picked logits, then the gradient scaled in that same array and ``1/N``
-  subtracted at the targets (no row-max pass, no second array);
+  subtracted at the targets (no row-max pass, no second array). On one thread: with
+  ``--threads 1`` the fused row compares like for like, above it the floor is single-threaded;
 * ``kernel: exp + copy`` — one ``exp`` pass into a fresh array plus one copy of it: the least
   memory traffic any forward + backward must make.
 

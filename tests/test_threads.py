@@ -78,3 +78,25 @@ def test_cross_entropy_is_the_same_on_several_threads(many_threads, shape, axis,
     for a, b in zip(on_three, on_one):
         np.testing.assert_array_equal(a, b)          # the same blocks of the same passes
     assert np.isfinite(on_one[1]).all()
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+@pytest.mark.parametrize("top", [0.0, 90.0])          # exp(z) safe, and the shifted path
+def test_fused_forward_and_backward_allocate_one_logits_sized_array(monkeypatch, n_threads,
+                                                                     top):
+    import tracemalloc
+    monkeypatch.setattr(threads, "MIN_BLOCK_BYTES", 1)
+    al.set_num_threads(n_threads)
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=(512, 200)) + top).astype(np.float32)
+    y = rng.integers(0, 200, 512)
+    try:
+        tracemalloc.start()
+        t = al.Tensor(z, requires_grad=True)
+        al.cross_entropy(t, y).backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        al.set_num_threads(1)
+    assert z.nbytes <= peak < z.nbytes + 64 * len(y) + 65536   # the gradient, plus O(N)
+    np.testing.assert_allclose(t.grad.data.sum(axis=1), 0, atol=1e-6)

@@ -151,11 +151,11 @@ class _Softmax(NamedTuple):
     """The softmax, unnormalised (softmax(z) = exp / sumexp; the VJP divides, saving the forward
     a full pass)."""
 
-    exp: np.ndarray          # exp(z − max)
+    exp: np.ndarray          # exp(z − m): m the row max, or 0 when exp(z) is safe
     sumexp: np.ndarray       # its sum along the class axis (kept, length 1)
 
     def __repr__(self) -> str:
-        return f"exp(z − max){tuple(self.exp.shape)} {self.exp.dtype}"
+        return f"exp(z − m){tuple(self.exp.shape)} {self.exp.dtype}"
 
 
 class _Saved(_Softmax):
