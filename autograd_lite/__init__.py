@@ -36,6 +36,7 @@ from .losses import *  # noqa: F403  (mse_loss, l1_loss, nll_loss, ...: see loss
 from .notation import explain
 from .scalar import Scalar, grads, scalars, values
 from .tensor import Tensor, as_tensor
+from .threads import get_num_threads, set_num_threads
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .viz import draw_graph, draw_side_by_side, graph_stats, save_graph
 
@@ -55,5 +56,5 @@ __all__ = [
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
     "data", "functional", "fused", "interop_numpy", "losses", "nn", "ops", "optim",
-    "from_dlpack",
+    "from_dlpack", "get_num_threads", "set_num_threads",
 ]

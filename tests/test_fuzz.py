@@ -143,7 +143,7 @@ NOT_OPS = {   # public names that are not differentiable operations on Tensors
                   "gradgradcheck", "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad",
                   "vjp", "Scalar", "grads", "scalars", "values", "draw_graph",
                   "draw_side_by_side", "explain", "graph_stats", "save_graph", "data",
-                  "functional", "nn", "ops", "optim"},
+                  "functional", "nn", "ops", "optim", "get_num_threads", "set_num_threads"},
     "methods": {"add_", "sub_", "mul_", "div_", "copy_", "fill_", "zero_",   # in place: core
                 "backward", "data", "detach", "dtype", "grad", "id", "is_leaf", "item", "name",
                 "ndim", "numpy", "op", "register_hook", "requires_grad", "requires_grad_",

@@ -1,0 +1,88 @@
+"""The library's own worker threads, for kernels that split into blocks of rows.
+
+NumPy's ufuncs release the GIL, so the row blocks of one large ``exp`` (the fused cross-entropy's
+forward) or one in-place product (its backward) run in parallel on several threads. One thread
+by default: on a machine whose cores are busy (or for small arrays) threads do not pay; set the
+count with :func:`set_num_threads` (or the environment variable ``AUTOGRAD_LITE_NUM_THREADS``),
+as ``torch.set_num_threads`` sets PyTorch's. Arrays under :data:`MIN_BLOCK_BYTES` per thread
+always run on the calling thread alone.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["set_num_threads", "get_num_threads", "run_rows"]
+
+MIN_BLOCK_BYTES = 1 << 20
+"""The least work (bytes of the array split) worth handing to one more thread."""
+
+_LOCK = threading.Lock()
+_STATE: dict = {"n": 1, "pool": None}
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (the calling one included) for the kernels that split into row blocks.
+
+    Example
+    -------
+    >>> al.set_num_threads(2); al.get_num_threads()
+    2
+    >>> al.set_num_threads(1)                   # the default: the calling thread alone
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r:.40}")
+    with _LOCK:
+        if n != _STATE["n"]:
+            pool, _STATE["pool"], _STATE["n"] = _STATE["pool"], None, n
+            if pool is not None:
+                pool.shutdown(wait=False)
+
+
+def get_num_threads() -> int:
+    """The number of threads the row-block kernels use (see :func:`set_num_threads`).
+
+    Example
+    -------
+    >>> al.set_num_threads(1); al.get_num_threads()
+    1
+    """
+    return _STATE["n"]
+
+
+def run_rows(fn: Callable[[slice], object], n_rows: int, nbytes: int) -> None:
+    """Call ``fn(rows)`` on slices of ``range(n_rows)`` that cover it once: one call on the
+    calling thread when there is one thread or little work (``nbytes`` in all), else one block
+    per thread, the first on the calling thread. An exception in any block is raised here."""
+    k = min(_STATE["n"], n_rows, nbytes // MIN_BLOCK_BYTES)
+    if k <= 1:
+        fn(slice(0, n_rows))
+        return
+    bounds = [n_rows * i // k for i in range(k + 1)]
+    with _LOCK:              # (submitted under the lock: set_num_threads cannot shut it first)
+        pool = _STATE["pool"]
+        if pool is None:     # (made again after each set_num_threads: its size is n − 1)
+            pool = _STATE["pool"] = ThreadPoolExecutor(max(_STATE["n"] - 1, 1),
+                                                       thread_name_prefix="autograd_lite")
+        futures = [pool.submit(fn, slice(a, b)) for a, b in zip(bounds[1:-1], bounds[2:])]
+    try:
+        fn(slice(0, bounds[1]))
+    finally:
+        for f in futures:
+            f.result()
+
+
+def _from_environment() -> None:
+    n = os.environ.get("AUTOGRAD_LITE_NUM_THREADS")
+    if n:
+        try:
+            set_num_threads(int(n))
+        except ValueError:
+            raise ValueError("AUTOGRAD_LITE_NUM_THREADS must be a positive int, "
+                             f"got {n!r}") from None
+
+
+_from_environment()
