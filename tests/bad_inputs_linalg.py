@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 import autograd_lite as al
-
 from autograd_lite import Tensor as T
 
 from .bad_inputs_table import NOT_NUMBERS, backward_ok, bad, ok, x
