@@ -259,9 +259,44 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], t
     return _output(y, traced), vjp_fn
 
 
+def _keys(d: dict) -> str:
+    return ", ".join(sorted(map(repr, d))) or "(none)"
+
+
+def _tangent_leaves(primal: Any, tangent: Any, path: str) -> list[tuple[str, Any]]:
+    """The leaves of ``tangent`` (with their paths) in the order of ``primal``'s leaves; the two
+    must have the same structure: dicts with the same keys (in any order), lists or tuples of
+    the same length, arrays where ``primal`` has arrays."""
+    if not _is_container(primal):
+        if _is_container(tangent):
+            raise ValueError(f"jvp: the tangent {path} is a {type(tangent).__name__} of "
+                             "several arrays, but the primal there is one array")
+        return [(path, tangent)]
+    if isinstance(primal, dict):
+        if not isinstance(tangent, dict) or set(tangent) != set(primal):
+            got = (f"keys {_keys(tangent)}" if isinstance(tangent, dict)
+                   else f"a {type(tangent).__name__}")
+            raise ValueError(f"jvp: the tangent {path} must be a dict with the primal's keys "
+                             f"{_keys(primal)}, got {got}")
+        keys: Any = list(primal)
+    else:
+        if not isinstance(tangent, (list, tuple)) or len(tangent) != len(primal):
+            got = (f"{len(tangent)}" if isinstance(tangent, (list, tuple))
+                   else f"a {type(tangent).__name__}")
+            raise ValueError(f"jvp: the tangent {path} must be a list or tuple of "
+                             f"{len(primal)} items, as the primal, got {got}")
+        keys = range(len(primal))
+    return [leaf for k in keys
+            for leaf in _tangent_leaves(primal[k], tangent[k], f"{path}[{k!r}]")]
+
+
 def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
         ) -> tuple[Any, Any]:
     """``f(*primals)`` and the forward-mode derivative ``J v`` along ``tangents``.
+
+    A primal may be a container (a dict, list or tuple of arrays, nested, as in :func:`grad`);
+    its tangent then has the same structure (dicts with the same keys, sequences of the same
+    length, an array of the primal's shape at every leaf). ``f`` returns a Tensor.
 
     Implemented with two reverse passes (the "double-VJP trick"): ``u ↦ uᵀ J`` is recorded for
     a dummy ``u``, and is linear in ``u``, so differentiating ``⟨uᵀ J, v⟩`` with respect to ``u``
@@ -271,22 +306,28 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     -------
     >>> jvp(lambda x: x * x, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
     (array([1., 4.]), array([2., 0.]))
+    >>> jvp(lambda p: (p["w"] * p["b"]).sum(), ({"w": np.ones(2), "b": np.ones(2)},),
+    ...     ({"w": np.array([1.0, 2.0]), "b": np.zeros(2)},))
+    (array(2.), array(3.))
     """
+    for name, v in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(v, (list, tuple)):
+            raise TypeError(f"jvp: {name} must be a tuple or list (one entry per argument of "
+                            f"f), got {type(v).__name__}")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
-    if any(_is_container(p) for p in primals):
-        raise TypeError("jvp: primals must be arrays or Tensors (containers are not supported "
-                        "in jvp; use vjp or grad)")
+    vs = [leaf for i, (p, t) in enumerate(zip(primals, tangents))
+          for leaf in _tangent_leaves(p, t, f"tangents[{i}]")]
     y, xs, traced, _ = _call(f, primals, {}, tuple(range(len(primals))), "jvp")
-    for x, v in zip(xs, tangents):
+    for x, (path, v) in zip(xs, vs):
         if np.shape(v) != x.shape:
             raise ValueError(f"jvp: tangent of shape {np.shape(v)} for a primal of shape "
-                             f"{x.shape}")
+                             f"{x.shape} (at {path})")
     u = Tensor(np.zeros(y.shape, dtype=y.dtype), requires_grad=True)
     with enable_grad():
         cots = cotangents(y, xs, u, create_graph=True)
-        terms = [(c * v).sum() for c, v in zip(cots, tangents) if c is not None]
+        terms = [(c * v).sum() for c, (_, v) in zip(cots, vs) if c is not None]
         inner = terms[0] if terms else None
         for t in terms[1:]:
             inner = inner + t
