@@ -119,3 +119,11 @@ def test_repeated_singular_values(rng):
     assert not np.all(np.abs(gu) < 1e6)     # inf/nan (or huge, if rounding split the pair)
     np.testing.assert_allclose(al.grad(lambda a: al.norm(a, "nuc"))(np.eye(3)), np.eye(3),
                                atol=1e-12)
+
+
+def test_readme_example_runs():
+    from pathlib import Path
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Singular values and matrix norms.**", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {"np": np, "al": al})
