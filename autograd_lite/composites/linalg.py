@@ -133,9 +133,9 @@ def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
 
     Example
     -------
-    >>> u, s, vh = al.svd(np.ones((3, 2)), full_matrices=False)
+    >>> u, s, vh = al.svd([[3.0, 0.0], [0.0, -4.0], [0.0, 0.0]], full_matrices=False)
     >>> u.shape, s, vh.shape
-    ((3, 2), Tensor([2.44948974, 0.        ], dtype=float64), (2, 2))
+    ((3, 2), Tensor([4., 3.], dtype=float64), (2, 2))
     """
     t = as_tensor(x, "svd")
     for name, flag in (("full_matrices", full_matrices), ("compute_uv", compute_uv)):
