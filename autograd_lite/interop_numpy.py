@@ -187,7 +187,7 @@ LATER = {"var", "std", "prod", "cumsum", "cumprod", "einsum", "tensordot", "oute
          "trace", "diag", "diagonal", "tile", "repeat", "flip", "roll", "pad", "split",
          "array_split", "moveaxis", "tril", "triu", "take_along_axis", "vstack", "hstack",
          "sort", "round", "around", "cross", "kron", "logaddexp", "median", "quantile"}
-LINALG = {"det", "inv", "solve", "slogdet", "cholesky", "norm"}   # np.linalg.NAME → al.NAME
+LINALG = {"det", "inv", "solve", "slogdet", "cholesky", "norm", "svd", "svdvals"}   # → al.NAME
 
 
 def _raw(x: Any) -> Any:
