@@ -373,17 +373,46 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
     """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
 
     ``jacobian(grad(f))``: the gradient is computed with its backward pass recorded, then
-    differentiated row by row. For large inputs use :func:`hvp` instead.
+    differentiated row by row. For large inputs use :func:`hvp` instead. For a container
+    argument the result is nested as in JAX: ``hessian(f)(d)[a][b]`` is the block
+    ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``.
 
     Example
     -------
     >>> hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
+    >>> hessian(lambda d: d["a"] ** 2 * d["b"])({"a": np.array(1.0), "b": np.array(3.0)})
+    {'a': {'a': array(6.), 'b': array(2.)}, 'b': {'a': array(2.), 'b': array(0.)}}
     """
     if not isinstance(argnums, int):
         raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
-    return jacobian(grad(f, argnums), argnums)
+    dense = jacobian(grad(f, argnums), argnums)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if -len(args) <= argnums < len(args) and _is_container(args[argnums]):
+            return _tree_hessian(f, argnums % len(args), args, kwargs)
+        return dense(*args, **kwargs)
+    return wrapped
+
+
+def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: dict) -> Any:
+    """The Hessian in a container argument: that of ``f`` over all its leaves raveled into one
+    vector, cut into one block per pair of leaves (nested in the container's structure)."""
+    leaves, rebuild = _flatten(args[argnum])
+    flat = [leaf if isinstance(leaf, Tensor) else Tensor(leaf) for leaf in leaves]
+    shapes, sizes = [t.shape for t in flat], [t.size for t in flat]
+    ends = np.cumsum(sizes).tolist()
+    starts = [e - n for e, n in zip(ends, sizes)]
+    vec = ops.concatenate(*[t.reshape(-1) for t in flat], axis=0)
+
+    def f_flat(v: Tensor) -> Tensor:
+        parts = [v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)]
+        return f(*args[:argnum], rebuild(parts), *args[argnum + 1:], **kwargs)
+    h = hessian(f_flat)(vec)
+    blocks = [[h[s1:e1, s2:e2].reshape(a + b) for s2, e2, b in zip(starts, ends, shapes)]
+              for s1, e1, a in zip(starts, ends, shapes)]
+    return rebuild([rebuild(row) for row in blocks])
 
 
 def hvp(f: Callable[..., Tensor], x: Any, v: Any) -> Any:

@@ -1,6 +1,7 @@
 """``jvp`` over containers: primals that are dicts, lists and tuples of arrays (nested), tangents
 of the same structure, checked against ``torch.func.jvp`` and central finite differences, with
-closures and inside other transforms; mismatched structures raise errors naming the place."""
+closures and inside other transforms; mismatched structures raise errors naming the place. And
+``hessian`` of a container argument (nested blocks, as JAX)."""
 
 from __future__ import annotations
 
@@ -133,3 +134,27 @@ def test_mismatched_tangents_are_named(tangent, match):
 def test_primals_must_be_a_sequence():
     with pytest.raises(TypeError, match="jvp: primals must be a tuple or list"):
         al.jvp(al.tanh, np.ones(2), (np.ones(2),))
+
+
+def test_hessian_over_a_nested_container_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    d = {"w": rng.normal(size=(2, 3)), "b": [rng.normal(size=3)]}
+    x = rng.normal(size=(4, 2))
+    h = al.hessian(lambda p, xx: al.tanh(xx @ p["w"] + p["b"][0]).sum() ** 2)(d, x)
+    th = torch.autograd.functional.hessian(
+        lambda w, b: torch.tanh(torch.tensor(x) @ w + b).sum() ** 2,
+        (torch.tensor(d["w"]), torch.tensor(d["b"][0])))
+    blocks = {("w", "w"): h["w"]["w"], ("w", "b"): h["w"]["b"][0],
+              ("b", "w"): h["b"][0]["w"], ("b", "b"): h["b"][0]["b"][0]}
+    index = {"w": 0, "b": 1}
+    for (i, j), block in blocks.items():
+        assert isinstance(block, np.ndarray)
+        np.testing.assert_allclose(block, th[index[i]][index[j]].numpy(), rtol=1e-10, atol=1e-12)
+    assert isinstance(h["b"], list) and h["w"]["b"][0].shape == (2, 3, 3)
+
+
+def test_hessian_over_a_container_inside_grad():
+    """d/ds of Σ diag ∂²(s·Σa³)/∂a² = Σ 6a, with s closed over by the inner function."""
+    g = al.grad(lambda s: al.hessian(lambda p: (p["a"] ** 3 * s).sum())(
+        {"a": np.array([1.0, 2.0])})["a"]["a"].sum())(np.array(2.0))
+    np.testing.assert_allclose(g, 18.0)
