@@ -117,7 +117,7 @@ def plain_list():
     except Exception as e:
         return "ModuleList" in str(e)
 def state_dict_strict():
-    m = nn.Linear(2, 2); r = m.load_state_dict({"weight": np.zeros((2, 2)), "extra": np.zeros(1)}, strict=False)
+    m = nn.Linear(2, 2); r = m.load_state_dict({"weight": np.zeros((2, 2), np.float32), "extra": np.zeros(1)}, strict=False)
     return "bias" in list(r[0] if isinstance(r, tuple) else r.missing_keys) and "extra" in list(r[1] if isinstance(r, tuple) else r.unexpected_keys)
 nns = {
  "ModuleList/ModuleDict/ParameterList": lambda: all(hasattr(nn, n) for n in ("ModuleList", "ModuleDict", "ParameterList")),
@@ -136,8 +136,8 @@ def opt_match(alname, tname, steps=50, **kw):
     oa = getattr(optim, alname)([pa], **kw); ot = getattr(torch.optim, tname)([pt], **kw)
     for i in range(steps):
         oa.zero_grad(); ot.zero_grad()
-        ((pa * pa * pa).sum() + (pa * np.float32(i % 3)).sum()).backward()
-        ((pt ** 3).sum() + (pt * (i % 3)).sum()).backward()
+        (((pa - 1) ** 2 * (pa * pa + 1)).sum() + (pa * np.float32(i % 3)).sum()).backward()
+        (((pt - 1) ** 2 * (pt * pt + 1)).sum() + (pt * (i % 3)).sum()).backward()
         oa.step(); ot.step()
     return np.allclose(pa.data, pt.detach().numpy(), atol=1e-5)
 opts = {
