@@ -32,7 +32,7 @@ import numpy as np
 
 from . import ops
 from .engine import cotangents, enable_grad
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
@@ -400,7 +400,7 @@ def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: di
     """The Hessian in a container argument: that of ``f`` over all its leaves raveled into one
     vector, cut into one block per pair of leaves (nested in the container's structure)."""
     leaves, rebuild = _flatten(args[argnum])
-    flat = [leaf if isinstance(leaf, Tensor) else Tensor(leaf) for leaf in leaves]
+    flat = [as_tensor(leaf, "hessian", what="a leaf of the input") for leaf in leaves]
     shapes, sizes = [t.shape for t in flat], [t.size for t in flat]
     ends = np.cumsum(sizes).tolist()
     starts = [e - n for e, n in zip(ends, sizes)]

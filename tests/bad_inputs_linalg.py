@@ -35,6 +35,11 @@ ROWS = [
        lambda r: r.data == 0 and backward_ok(r)),
     ok("svd: an empty matrix", lambda: al.svd(T(np.zeros((0, 2)), requires_grad=True))[2],
        lambda r: r.shape == (2, 2)),
+    *[bad(f"{name}: float16", (lambda f=f: f(np.eye(2, dtype=np.float16))), TypeError,
+          f"{name}: float16 arrays ((2, 2)) are not supported by NumPy's linalg")
+      for name, f in {"inv": al.inv, "det": al.det, "cholesky": al.cholesky, "svd": al.svd,
+                      "svdvals": al.svdvals, "slogdet": al.slogdet,
+                      "solve": lambda a: al.solve(a, np.ones(2))}.items()],
     bad("inv: a singular matrix", lambda: al.inv(np.ones((2, 2))), ValueError,
         "inv: the matrix ((2, 2)) is singular"),
     bad("cholesky: not positive-definite", lambda: al.cholesky(-np.eye(2)), ValueError,

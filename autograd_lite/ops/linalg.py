@@ -61,8 +61,16 @@ matmul = Op("matmul", np.matmul, (_matmul_dx, _matmul_dy), rules=("g @ yᵀ", "x
 # the backward raises the same clear error as ``inv`` (PyTorch falls back to an SVD there).
 
 
+def _dtype_check(name: str, *xs: np.ndarray) -> None:
+    for x in xs:
+        if x.dtype == np.float16:
+            raise TypeError(f"{name}: float16 arrays ({tuple(x.shape)}) are not supported by "
+                            "NumPy's linalg (as in PyTorch on the CPU); use float32 or float64")
+
+
 def _square_check(name: str) -> Any:
     def check(x: np.ndarray, *rest: Any, **_: Any) -> None:
+        _dtype_check(name, x, *rest)
         if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
             raise ValueError(f"{name}: expected square matrices (..., n, n), got shape "
                              f"{tuple(x.shape)}")
@@ -162,6 +170,7 @@ cholesky = Op("cholesky", np.linalg.cholesky, (_cholesky_vjp,),
 
 def _matrices_check(name: str) -> Any:
     def check(x: np.ndarray, **_: Any) -> None:
+        _dtype_check(name, x)
         if x.ndim < 2:
             raise ValueError(f"{name}: expected matrices (..., m, n), got shape "
                              f"{tuple(x.shape)}")
