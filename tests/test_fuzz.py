@@ -165,7 +165,7 @@ PENDING_PUBLIC = {
     "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
     "logical_xor", "logical_not", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "nll_loss", "kl_div", "margin_ranking_loss",
-    "cosine_embedding_loss", "interop_numpy", "losses", "from_dlpack", "fused",
+    "cosine_embedding_loss", "interop_numpy", "losses", "from_dlpack", "fused", "linalg",
     # Tensor methods
     "clamp", "clone", "double", "float", "t", "to", "view",
 }

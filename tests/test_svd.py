@@ -127,3 +127,33 @@ def test_readme_example_runs():
     section = readme.split("**Singular values and matrix norms.**", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {"np": np, "al": al})
+
+
+def test_linalg_namespace_matches_torch_linalg(rng):
+    torch = pytest.importorskip("torch")
+    for name in ("norm", "det", "inv", "solve", "cholesky", "slogdet", "svd", "svdvals"):
+        assert getattr(al.linalg, name) is getattr(al, name)
+    x = rng.normal(size=(2, 3, 4))
+    tx = torch.tensor(x)
+    for order in ("fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
+        for axis in ((-2, -1), (0, 2), (2, 0)):
+            out = al.linalg.matrix_norm(x, order, dim=axis, keepdim=True)
+            ref = torch.linalg.matrix_norm(tx, order, dim=axis, keepdim=True).numpy()
+            assert out.shape == ref.shape
+            np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    for order in (2, 1, 3.5, np.inf, -np.inf, 0):
+        for axis in (None, 1, (0, 2), (-1,)):
+            for keepdims in (False, True):
+                out = al.linalg.vector_norm(x, order, axis, keepdims)
+                ref = torch.linalg.vector_norm(tx, order, axis, keepdims).numpy()
+                assert out.shape == ref.shape
+                np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+    assert al.gradgradcheck(lambda a: al.linalg.vector_norm(a, 3, (0, 2)), [x])
+    t = al.Tensor(x, requires_grad=True)
+    assert np.linalg.matrix_norm(t, ord="nuc").requires_grad      # NumPy 2's names, recorded
+    assert np.linalg.vector_norm(t, axis=(0, 1)).shape == (4,)
+    with pytest.raises(ValueError, match=r"matrix_norm: expected matrices \(\.\.\., m, n\), got "
+                       r"shape \(3,\)"):
+        al.linalg.matrix_norm(np.ones(3))
+    with pytest.raises(TypeError, match="matrix_norm: axis must be a pair of ints"):
+        al.linalg.matrix_norm(x, axis=0)
