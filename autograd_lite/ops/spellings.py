@@ -28,6 +28,8 @@ def dim_alias(name: str) -> Callable[[Callable], Callable]:
 
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not kwargs:                   # the common call: straight through
+                return f(*args)
             for alias, real in pairs:
                 if alias in kwargs:
                     value = kwargs.pop(alias)
