@@ -351,8 +351,8 @@ def _matrix_norm(t: Tensor, order: Any, axes: tuple[int, int], keepdims: bool) -
         s = s.max(outer, keepdims=True) if order > 0 else s.min(outer, keepdims=True)
         return s if keepdims else s.squeeze((row, col))
     if order in (2, -2, "nuc"):
-        rest = [a for a in range(t.ndim) if a not in (row, col)]
-        sv = ops.OPS["svdvals"](t.transpose(*rest, row, col))
+        order_ = [*(a for a in range(t.ndim) if a not in (row, col)), row, col]
+        sv = ops.OPS["svdvals"](t if order_ == list(range(t.ndim)) else t.transpose(*order_))
         s = sv.sum(-1) if order == "nuc" else sv.max(-1) if order == 2 else sv.min(-1)
         if keepdims:
             s = s.reshape(tuple(1 if a in (row, col) else n for a, n in enumerate(t.shape)))
