@@ -89,7 +89,7 @@ LAYERS = [
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional", "fused", "interop_numpy", "composites"},
+    {"api", "creation", "functional", "fused", "interop_numpy", "composites", "linalg"},
     {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
      "containers", "layers", "init", "optimizers", "schedulers", "conv_layers", "module",
      "optimizer",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional, ops
+from ..ops.spellings import dim_alias
 from ..tensor import Tensor, as_tensor
 from .common import array, keep, one_axis, recording
 
@@ -76,6 +77,7 @@ _softmax = _fused("softmax", _softmax_forward, _softmax_vjp, "out ⊙ (g − Σ 
                   "softmax: ``exp(x − max) / Σ exp(x − max)``")
 
 
+@dim_alias("log_softmax")
 def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
     """Log-probabilities along ``axis``, as PyTorch's ``F.log_softmax``; stable for any logits.
 
@@ -97,6 +99,7 @@ def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
     return _log_softmax(t, axis=one_axis(axis, t.ndim, "log_softmax"))
 
 
+@dim_alias("softmax")
 def softmax(x: Any, axis: int = -1, *, fused: bool = True, naive: bool = False) -> Tensor:
     """Probabilities along ``axis``, as PyTorch's ``F.softmax``; stable for any logits.
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, data, normalize_axes
+from .spellings import dim_alias
 
 
 def _ints(args: tuple, where: str) -> tuple[int, ...]:
@@ -147,5 +148,5 @@ concatenate = Op("concatenate", _concatenate, (_concat_vjp,),
                  summary="Tensors joined along an existing axis.",
                  example=">>> al.concatenate([[1.0], [2.0, 3.0]])\n"
                  "Tensor([1., 2., 3.], dtype=float64)",
-                 public="concatenate", front=_concat_front, check=_concat_check,
-                 saves=True, variadic=True, reads_values=False)
+                 public="concatenate", front=dim_alias("concatenate")(_concat_front),
+                 check=_concat_check, saves=True, variadic=True, reads_values=False)
