@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .vectorize import jacobian as _batched_jacobian
 from .engine import cotangents, enable_grad
 from .tensor import Tensor
 
@@ -294,11 +295,15 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     return _output(y, traced), _result(jv, u, traced)
 
 
-def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
+             vectorize: bool = True) -> Callable[..., Any]:
     """The Jacobian of ``f``: shape ``f(x).shape + x.shape`` (a tuple for a tuple ``argnums``).
 
-    Built one row at a time, one VJP per output element (reverse mode), from a single forward
-    pass.
+    Reverse mode from a single forward pass: row ``k`` is the VJP of the ``k``-th basis vector.
+    With ``vectorize=True`` (the default, as PyTorch's ``vectorize=True`` and JAX's ``jacrev``)
+    all rows are backpropagated at once, as one batch of cotangents (see
+    :mod:`autograd_lite.vectorize`; ops whose VJPs cannot take a batch run slice by slice, and a
+    graph with hooks falls back to rows); ``vectorize=False`` runs one backward pass per row.
 
     Example
     -------
@@ -306,8 +311,13 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
     array([[2., 0.],
            [0., 4.]])
     """
+    vectorize_ = bool(vectorize)
+
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         y, xs, traced, trees = _call(f, args, kwargs, argnums, "jacobian")
+        jacs = _batched_jacobian(y, xs, traced) if vectorize_ else None
+        if jacs is not None:
+            return _pack(jacs, argnums, trees)
         rows: list[list] = [[] for _ in xs]
         for k in range(y.size):
             e = np.zeros(y.size, dtype=y.dtype)
@@ -328,11 +338,13 @@ def _stack(rows: list, shape: tuple, x: Tensor, traced: bool) -> Any:
     return np.stack(rows).reshape(shape)
 
 
-def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
+            vectorize: bool = True) -> Callable[..., Any]:
     """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
 
     ``jacobian(grad(f))``: the gradient is computed with its backward pass recorded, then
-    differentiated row by row. For large inputs use :func:`hvp` instead.
+    differentiated, all rows at once (``vectorize=True``, one batched backward pass through the
+    gradient's graph) or row by row. For large inputs use :func:`hvp` instead.
 
     Example
     -------
@@ -342,7 +354,7 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
     """
     if not isinstance(argnums, int):
         raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
-    return jacobian(grad(f, argnums), argnums)
+    return jacobian(grad(f, argnums), argnums, vectorize=vectorize)
 
 
 def hvp(f: Callable[..., Tensor], x: Any, v: Any) -> Any:

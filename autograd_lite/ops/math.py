@@ -75,7 +75,8 @@ arctan2 = Op("arctan2", np.arctan2, (_atan2_dy, _atan2_dx),
              summary="Elementwise angle of the point ``(x, y)``: ``arctan2(y, x)`` (note the "
              "order, as NumPy), with broadcasting.",
              example=">>> al.arctan2([1.0], [1.0])   # π/4\nTensor([0.78539816], dtype=float64)",
-             public="arctan2", ufunc=np.arctan2, check=check_broadcast("arctan2", "vs"))
+             public="arctan2", ufunc=np.arctan2, check=check_broadcast("arctan2", "vs"),
+             batch=True)
 
 # ---------------------------------------------------------------------------------------------
 # Logarithms, exponentials, powers
@@ -235,16 +236,17 @@ remainder = Op("remainder", np.remainder,
                summary="Elementwise remainder with the sign of the divisor (Python's ``%``, "
                "``torch.remainder``); ``x % y`` on Tensors.",
                example=">>> al.remainder([5.0, -5.0], 3.0)\nTensor([2., 1.], dtype=float64)",
-               public="remainder", ufunc=np.remainder, check=check_broadcast("remainder", "%"))
+               public="remainder", ufunc=np.remainder, check=check_broadcast("remainder", "%"),
+               batch=True)
 fmod = Op("fmod", np.fmod,
           (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, np.trunc)),
           rules=("g", "−g ⊙ trunc(x / y)"),
           summary="Elementwise remainder with the sign of the dividend (C's ``fmod``, "
           "``torch.fmod``).",
           example=">>> al.fmod([5.0, -5.0], 3.0)\nTensor([ 2., -2.], dtype=float64)",
-          public="fmod", ufunc=np.fmod, check=check_broadcast("fmod", "vs"))
+          public="fmod", ufunc=np.fmod, check=check_broadcast("fmod", "vs"), batch=True)
 hypot = Op("hypot", np.hypot, (lambda g, out, x, y: g * x / out, lambda g, out, x, y: g * y / out),
            rules=("g ⊙ x / hypot(x, y)", "g ⊙ y / hypot(x, y)"),
            summary="Elementwise ``√(x² + y²)`` without overflow.",
            example=">>> al.hypot([3.0], [4.0])\nTensor([5.], dtype=float64)",
-           public="hypot", ufunc=np.hypot, check=check_broadcast("hypot", "vs"))
+           public="hypot", ufunc=np.hypot, check=check_broadcast("hypot", "vs"), batch=True)
