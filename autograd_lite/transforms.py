@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .vectorize import jacobian as _batched_jacobian
 from .engine import cotangents, enable_grad
 from .tensor import Tensor
+from .vectorize import jacobian as _batched_jacobian
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
