@@ -39,9 +39,17 @@ def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     return out
 
 
+def _log_softmax_rule(g: Any, out: Any, axis: Any) -> Any:
+    return g - ops.exp(out) * keep(g, axis)
+
+
+def _softmax_rule(g: Any, out: Any, axis: Any) -> Any:
+    return out * (g - keep(g * out, axis))
+
+
 def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     if recording(g, out):
-        return g - ops.exp(out) * keep(g, axis)
+        return _log_softmax_rule(g, out, axis)
     dx = array(np.exp(out))           # an ordinary backward: one fresh array, worked in place
     dx *= keep(g, axis)
     return np.subtract(g, dx, out=dx)
@@ -49,12 +57,21 @@ def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
 
 def _softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     if recording(g, out):
-        return out * (g - keep(g * out, axis))
+        return _softmax_rule(g, out, axis)
     dx = array(g * out)
     s = keep(dx, axis)
     np.subtract(g, s, out=dx)
     dx *= out
     return dx
+
+
+def _batched(rule: Any) -> tuple:
+    """The VJP for a batch of cotangents (a leading batch axis): the formula (not the in-place
+    path, whose buffer has ``out``'s shape) along the axis counted from the end (a 0-d input:
+    along no axis)."""
+    def batched(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+        return rule(g, out, () if axis is None else axis - np.ndim(out))
+    return (batched,)
 
 
 def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
@@ -68,12 +85,14 @@ _log_softmax = ops.Op(
     "log_softmax", _log_softmax_forward,
     (_log_softmax_vjp,),
     rules=("g − softmax(x)·Σg",), internal="reached as log_softmax(..., fused=True)",
+    batch=_batched(_log_softmax_rule),
     summary="Fused ``log softmax`` along ``axis``: ``x − max − log Σ exp(x − max)``; keeps only "
     "its output.")
 _softmax = ops.Op(
     "softmax", _softmax_forward,
     (_softmax_vjp,),
     rules=("out ⊙ (g − Σ g ⊙ out)",), internal="reached as softmax(..., fused=True)",
+    batch=_batched(_softmax_rule),
     summary="Fused softmax along ``axis``: ``exp(x − max) / Σ exp(x − max)``; keeps only its "
     "output.")
 
