@@ -160,3 +160,20 @@ def test_a_wrong_batched_rule_raises_instead_of_fitting(monkeypatch):
     with pytest.raises(RuntimeError, match=r"tanh \(input 0\): the batched VJP returned shape "
                                            r"\(3, 3\)"):
         al.jacobian(al.tanh)(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_dtypes_follow_the_inputs(dtype, rng):
+    x = rng.normal(size=(2, 3)).astype(dtype)
+    w = rng.normal(size=(3, 2)).astype(dtype)
+
+    def f(x):
+        return al.softmax(al.tanh(x @ w), axis=0).astype(np.float64).sum(axis=-1) * 2.0
+
+    fast, slow = al.jacobian(f)(x), al.jacobian(f, vectorize=False)(x)
+    assert fast.dtype == slow.dtype == dtype and fast.shape == (2, 2, 3)
+    np.testing.assert_allclose(fast, slow, rtol=1e-3 if dtype == np.float16 else 1e-6)
+    h = al.hessian(lambda x: (al.tanh(x) ** 2).sum())(x)
+    assert h.dtype == dtype
+    np.testing.assert_allclose(h, al.hessian(lambda x: (al.tanh(x) ** 2).sum(),
+                                             vectorize=False)(x), rtol=1e-3, atol=1e-3)
