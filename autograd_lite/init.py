@@ -135,8 +135,8 @@ def ones_(tensor: Tensor) -> Tensor:
 
     Example
     -------
-    >>> al.nn.init.ones_(al.nn.Parameter(np.zeros(2)))
-    Tensor([1., 1.], dtype=float64, requires_grad=True)
+    >>> al.nn.init.ones_(al.nn.Parameter(np.zeros((2, 3)))).data.sum()
+    np.float64(6.0)
     """
     return _fill(tensor, 1.0, "ones_")
 

@@ -100,10 +100,8 @@ def dot(a: Any, b: Any) -> Tensor:
     Tensor(11., dtype=float64)
     """
     ta, tb = as_tensor(a, "dot"), as_tensor(b, "dot")
-    if ta.ndim == 0 or tb.ndim == 0:
-        return ta * tb
-    if tb.ndim == 1:
-        return tensordot(ta, tb, ([-1], [0]))
+    if ta.ndim == 0 or tb.ndim <= 1:    # a scalar factor, or a vector b: the same as np.inner
+        return inner(ta, tb)
     return tensordot(ta, tb, ([-1], [-2]))
 
 

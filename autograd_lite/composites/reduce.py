@@ -169,8 +169,13 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 # Selections without gradient
 
 
-def _const(fn: Any, x: Any, where: str, *args: Any, **kwargs: Any) -> Tensor:
-    return Tensor(fn(as_tensor(x, where)._data, *args, **kwargs))
+def _constant(fn: Any, x: Any, axis: Any, keepdims: bool, where: str, *, one_axis: bool
+              ) -> Tensor:
+    """``fn(x, axis, keepdims)`` on the values of ``x``: a Tensor outside any graph."""
+    t = as_tensor(x, where)
+    if axis is not None:
+        axis = _axis(axis, t.ndim, where) if one_axis else normalize_axes(axis, t.ndim, where)
+    return Tensor(fn(t._data, axis=axis, keepdims=keepdims))
 
 
 def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -182,9 +187,7 @@ def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.argmax([[1.0, 5.0], [3.0, 2.0]], axis=1)
     Tensor([1, 0], dtype=int64)
     """
-    if axis is not None:
-        axis = _axis(axis, np.ndim(as_tensor(x, "argmax")._data), "argmax")
-    return _const(np.argmax, x, "argmax", axis=axis, keepdims=keepdims)
+    return _constant(np.argmax, x, axis, keepdims, "argmax", one_axis=True)
 
 
 def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -196,9 +199,7 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.argmin([[1.0, 5.0], [3.0, 2.0]], axis=1)
     Tensor([0, 1], dtype=int64)
     """
-    if axis is not None:
-        axis = _axis(axis, np.ndim(as_tensor(x, "argmin")._data), "argmin")
-    return _const(np.argmin, x, "argmin", axis=axis, keepdims=keepdims)
+    return _constant(np.argmin, x, axis, keepdims, "argmin", one_axis=True)
 
 
 def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -209,8 +210,7 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     >>> al.any([[0.0, 1.0], [0.0, 0.0]], axis=1)
     Tensor([ True, False], dtype=bool)
     """
-    t = as_tensor(x, "any")
-    return Tensor(np.any(t._data, axis=normalize_axes(axis, t.ndim, "any"), keepdims=keepdims))
+    return _constant(np.any, x, axis, keepdims, "any", one_axis=False)
 
 
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -221,8 +221,7 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     >>> al.all([[1.0, 1.0], [0.0, 1.0]], axis=1)
     Tensor([ True, False], dtype=bool)
     """
-    t = as_tensor(x, "all")
-    return Tensor(np.all(t._data, axis=normalize_axes(axis, t.ndim, "all"), keepdims=keepdims))
+    return _constant(np.all, x, axis, keepdims, "all", one_axis=False)
 
 
 def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:

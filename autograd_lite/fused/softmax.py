@@ -81,20 +81,17 @@ def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     return e
 
 
-_log_softmax = ops.Op(
-    "log_softmax", _log_softmax_forward,
-    (_log_softmax_vjp,),
-    rules=("g − softmax(x)·Σg",), internal="reached as log_softmax(..., fused=True)",
-    batch=_batched(_log_softmax_rule),
-    summary="Fused ``log softmax`` along ``axis``: ``x − max − log Σ exp(x − max)``; keeps only "
-    "its output.")
-_softmax = ops.Op(
-    "softmax", _softmax_forward,
-    (_softmax_vjp,),
-    rules=("out ⊙ (g − Σ g ⊙ out)",), internal="reached as softmax(..., fused=True)",
-    batch=_batched(_softmax_rule),
-    summary="Fused softmax along ``axis``: ``exp(x − max) / Σ exp(x − max)``; keeps only its "
-    "output.")
+def _fused(name: str, forward: Any, vjp: Any, rule: Any, text: str, formula: str) -> ops.Op:
+    return ops.Op(name, forward, (vjp,), rules=(text,),
+                  internal=f"reached as {name}(..., fused=True)",
+                  summary=f"Fused {formula} along ``axis``; keeps only its output.",
+                  batch=_batched(rule))
+
+
+_log_softmax = _fused("log_softmax", _log_softmax_forward, _log_softmax_vjp, _log_softmax_rule,
+                      "g − softmax(x)·Σg", "``log softmax``: ``x − max − log Σ exp(x − max)``")
+_softmax = _fused("softmax", _softmax_forward, _softmax_vjp, _softmax_rule,
+                  "out ⊙ (g − Σ g ⊙ out)", "softmax: ``exp(x − max) / Σ exp(x − max)``")
 
 
 def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
