@@ -300,7 +300,7 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
     """The Jacobian of ``f``: shape ``f(x).shape + x.shape`` (a tuple for a tuple ``argnums``).
 
     Reverse mode from a single forward pass: row ``k`` is the VJP of the ``k``-th basis vector.
-    With ``vectorize=True`` (the default, as PyTorch's ``vectorize=True`` and JAX's ``jacrev``)
+    With ``vectorize=True`` (the default; PyTorch's ``vectorize=True``, JAX's ``jacrev``)
     all rows are backpropagated at once, as one batch of cotangents (see
     :mod:`autograd_lite.vectorize`; ops whose VJPs cannot take a batch run slice by slice, and a
     graph with hooks falls back to rows); ``vectorize=False`` runs one backward pass per row.
