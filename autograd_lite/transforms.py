@@ -33,6 +33,7 @@ import numpy as np
 from . import ops
 from .engine import cotangents, enable_grad
 from .tensor import Tensor, as_tensor
+from .vectorize import jacobian as _batched_jacobian
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
@@ -335,11 +336,15 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     return _output(y, traced), _result(jv, u, traced)
 
 
-def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
+             vectorize: bool = True) -> Callable[..., Any]:
     """The Jacobian of ``f``: shape ``f(x).shape + x.shape`` (a tuple for a tuple ``argnums``).
 
-    Built one row at a time, one VJP per output element (reverse mode), from a single forward
-    pass.
+    Reverse mode from a single forward pass: row ``k`` is the VJP of the ``k``-th basis vector.
+    With ``vectorize=True`` (the default; PyTorch's ``vectorize=True``, JAX's ``jacrev``)
+    all rows are backpropagated at once, as one batch of cotangents (see
+    :mod:`autograd_lite.vectorize`; ops whose VJPs cannot take a batch run slice by slice, and a
+    graph with hooks falls back to rows); ``vectorize=False`` runs one backward pass per row.
 
     Example
     -------
@@ -347,8 +352,13 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
     array([[2., 0.],
            [0., 4.]])
     """
+    vectorize_ = bool(vectorize)
+
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         y, xs, traced, trees = _call(f, args, kwargs, argnums, "jacobian")
+        jacs = _batched_jacobian(y, xs, traced) if vectorize_ else None
+        if jacs is not None:
+            return _pack(jacs, argnums, trees)
         rows: list[list] = [[] for _ in xs]
         for k in range(y.size):
             e = np.zeros(y.size, dtype=y.dtype)
@@ -369,11 +379,13 @@ def _stack(rows: list, shape: tuple, x: Tensor, traced: bool) -> Any:
     return np.stack(rows).reshape(shape)
 
 
-def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
+            vectorize: bool = True) -> Callable[..., Any]:
     """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
 
     ``jacobian(grad(f))``: the gradient is computed with its backward pass recorded, then
-    differentiated row by row. For large inputs use :func:`hvp` instead. For a container
+    differentiated, all rows at once (``vectorize=True``, one batched backward pass through the
+    gradient's graph) or row by row. For large inputs use :func:`hvp` instead. For a container
     argument the result is nested as in JAX: ``hessian(f)(d)[a][b]`` is the block
     ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``.
 
@@ -387,16 +399,17 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
     """
     if not isinstance(argnums, int):
         raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
-    dense = jacobian(grad(f, argnums), argnums)
+    dense = jacobian(grad(f, argnums), argnums, vectorize=vectorize)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if -len(args) <= argnums < len(args) and _is_container(args[argnums]):
-            return _tree_hessian(f, argnums % len(args), args, kwargs)
+            return _tree_hessian(f, argnums % len(args), args, kwargs, vectorize)
         return dense(*args, **kwargs)
     return wrapped
 
 
-def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: dict) -> Any:
+def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: dict,
+                  vectorize: bool) -> Any:
     """The Hessian in a container argument: that of ``f`` over all its leaves raveled into one
     vector, cut into one block per pair of leaves (nested in the container's structure)."""
     leaves, rebuild = _flatten(args[argnum])
@@ -409,7 +422,7 @@ def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: di
     def f_flat(v: Tensor) -> Tensor:
         parts = [v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)]
         return f(*args[:argnum], rebuild(parts), *args[argnum + 1:], **kwargs)
-    h = hessian(f_flat)(vec)
+    h = hessian(f_flat, vectorize=vectorize)(vec)
     blocks = [[h[s1:e1, s2:e2].reshape(a + b) for s2, e2, b in zip(starts, ends, shapes)]
               for s1, e1, a in zip(starts, ends, shapes)]
     return rebuild([rebuild(row) for row in blocks])

@@ -90,7 +90,8 @@ LAYERS = [
     {"inplace", "methods"},
     {"tensor", "scalar"},
     {"api", "creation", "functional", "fused", "interop_numpy", "composites", "linalg"},
-    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+    {"nn", "optim", "data", "transforms", "vectorize", "gradcheck", "checkpoint", "datasets",
+     "losses",
      "containers", "layers", "init", "optimizers", "schedulers", "conv_layers", "module",
      "optimizer",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)

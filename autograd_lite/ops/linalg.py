@@ -46,12 +46,18 @@ def _matmul_dy(g: Any, out: Any, x: Any, y: Any) -> Any:
     return x.mT @ g
 
 
+def _matmul_dy_batch(g: Any, out: Any, x: Any, y: Any) -> Any:
+    # (n,) @ (n,) -> (): g is a batch of scalars, so dy = g ⊗ x (the others broadcast as is)
+    return g[..., None] * x if x.ndim == 1 and y.ndim == 1 else _matmul_dy(g, out, x, y)
+
+
 matmul = Op("matmul", np.matmul, (_matmul_dx, _matmul_dy), rules=("g @ yᵀ", "xᵀ @ g"),
             summary="Matrix product with NumPy's ``@`` rules (1-D operands, broadcast batch "
             "dimensions).",
             example=">>> al.matmul([[1.0, 2.0]], [[3.0], [4.0]])\n"
             "Tensor([[11.]], dtype=float64)",
-            public="matmul", ufunc=np.matmul, check=_matmul_check)
+            public="matmul", ufunc=np.matmul, check=_matmul_check,
+            batch=(_matmul_dx, _matmul_dy_batch))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,19 +108,19 @@ inv = Op("inv", np.linalg.inv, (lambda g, out, x: -(out.mT @ g @ out.mT),),
          summary="The inverse of square matrices (batched over leading axes).",
          example=">>> al.inv([[2.0, 0.0], [0.0, 4.0]])\n"
          "Tensor([[0.5 , 0.  ],\n        [0.  , 0.25]], dtype=float64)",
-         public="inv", check=_square_check("inv"))
+         public="inv", check=_square_check("inv"), batch=True)
 
 det = Op("det", np.linalg.det, (lambda g, out, x: _lift(g * out) * inv(x).mT,),
          rules=("g ⊙ det(X) X⁻ᵀ",),
          summary="The determinant of square matrices (batched); its gradient needs an "
          "invertible matrix.",
          example=">>> al.det([[1.0, 2.0], [3.0, 4.0]])\nTensor(-2., dtype=float64)",
-         public="det", check=_square_check("det"))
+         public="det", check=_square_check("det"), batch=True)
 
 logabsdet = Op("logabsdet", lambda x: np.linalg.slogdet(x)[1],
                (lambda g, out, x: _lift(g) * inv(x).mT,), rules=("g ⊙ X⁻ᵀ",),
                internal="reached through al.slogdet (which adds the sign)",
-               check=_square_check("slogdet"))
+               check=_square_check("slogdet"), batch=True)
 
 
 def _solve_da(g: Any, out: Any, a: Any, b: Any) -> Any:
@@ -136,7 +142,7 @@ solve = Op("solve", np.linalg.solve, (_solve_da, _solve_db),
            "as NumPy 2; batch axes broadcast).",
            example=">>> al.solve([[2.0, 0.0], [0.0, 4.0]], [2.0, 2.0])\n"
            "Tensor([1. , 0.5], dtype=float64)",
-           public="solve", check=_square_check("solve"))
+           public="solve", check=_square_check("solve"), batch=True)
 
 
 def _cholesky_vjp(g: Any, out: Any, x: Any) -> Any:
@@ -157,7 +163,7 @@ cholesky = Op("cholesky", np.linalg.cholesky, (_cholesky_vjp,),
               "is symmetric (as PyTorch).",
               example=">>> al.cholesky([[4.0, 2.0], [2.0, 2.0]])\n"
               "Tensor([[2., 0.],\n        [1., 1.]], dtype=float64)",
-              public="cholesky", check=_square_check("cholesky"))
+              public="cholesky", check=_square_check("cholesky"), batch=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,7 +75,8 @@ arctan2 = Op("arctan2", np.arctan2, (_atan2_dy, _atan2_dx),
              summary="Elementwise angle of the point ``(x, y)``: ``arctan2(y, x)`` (note the "
              "order, as NumPy), with broadcasting.",
              example=">>> al.arctan2([1.0], [1.0])   # π/4\nTensor([0.78539816], dtype=float64)",
-             public="arctan2", ufunc=np.arctan2, check=check_broadcast("arctan2", "vs"))
+             public="arctan2", ufunc=np.arctan2, check=check_broadcast("arctan2", "vs"),
+             batch=True)
 
 # ---------------------------------------------------------------------------------------------
 # Logarithms, exponentials, powers
@@ -234,7 +235,7 @@ def _remainder(name: str, fn: np.ufunc, rounding: np.ufunc, summary: str, shows:
     return Op(name, fn, (lambda g, out, x, y: g, dy),
               rules=("g", f"−g ⊙ {rounding.__name__}(x / y)"), summary=summary,
               example=f">>> al.{name}([5.0, -5.0], 3.0)\nTensor({shows}, dtype=float64)",
-              public=name, ufunc=fn, check=check)
+              public=name, ufunc=fn, check=check, batch=True)
 
 
 remainder = _remainder("remainder", np.remainder, np.floor,
@@ -248,4 +249,4 @@ hypot = Op("hypot", np.hypot, (lambda g, out, x, y: g * x / out, lambda g, out, 
            rules=("g ⊙ x / hypot(x, y)", "g ⊙ y / hypot(x, y)"),
            summary="Elementwise ``√(x² + y²)`` without overflow.",
            example=">>> al.hypot([3.0], [4.0])\nTensor([5.], dtype=float64)",
-           public="hypot", ufunc=np.hypot, check=check_broadcast("hypot", "vs"))
+           public="hypot", ufunc=np.hypot, check=check_broadcast("hypot", "vs"), batch=True)
