@@ -38,15 +38,18 @@ def _positive(where: str, **sizes: Any) -> None:
 
 
 class _ConvNd(Module):
-    """Shared by the convolution layers: arguments checked, weight and bias made and initialised
-    as PyTorch. A transposed convolution's weight is ``(C_in, C_out/groups, *kernel)``."""
+    """Shared by the convolution layers: PyTorch's arguments (``in_channels, out_channels,
+    kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True``) checked, weight and bias
+    made and initialised as PyTorch. A transposed convolution's weight is ``(C_in,
+    C_out/groups, *kernel)``."""
 
     op: Any = None
     ndim = 2
     transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, groups: int,
-                 bias: bool, dtype: Any, rng: Any, **options: Any) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True, *,
+                 dtype: Any = np.float32, rng: Any = None) -> None:
         super().__init__()
         where = type(self).__name__
         kernel = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else \
@@ -61,7 +64,8 @@ class _ConvNd(Module):
                              f"{out_channels} must be divisible by groups={groups}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = kernel
-        self.options = {**options, "groups": groups}
+        self.options = {"stride": stride, "padding": padding, "dilation": dilation,
+                        "groups": groups}
         outer, inner = (in_channels, out_channels) if self.transposed else \
             (out_channels, in_channels)
         weight_shape = (outer, inner // groups) + kernel
@@ -96,12 +100,6 @@ class Conv2d(_ConvNd):
 
     op = staticmethod(api.conv2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True, *,
-                 dtype: Any = np.float32, rng: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, groups, bias, dtype, rng,
-                         stride=stride, padding=padding, dilation=dilation)
-
 
 class Conv1d(_ConvNd):
     """1-D convolution layer: ``conv1d(x, weight) + bias``, weight ``(C_out, C_in/groups, k)``.
@@ -114,12 +112,6 @@ class Conv1d(_ConvNd):
 
     op = staticmethod(api.conv1d)
     ndim = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True, *,
-                 dtype: Any = np.float32, rng: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, groups, bias, dtype, rng,
-                         stride=stride, padding=padding, dilation=dilation)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -138,9 +130,9 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, *, dtype: Any = np.float32, rng: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, groups, bias, dtype, rng,
-                         stride=stride, padding=padding, output_padding=output_padding,
-                         dilation=dilation)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, dtype=dtype, rng=rng)
+        self.options["output_padding"] = output_padding
 
 
 class _Pool(Module):

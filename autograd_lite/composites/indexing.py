@@ -101,13 +101,15 @@ def triu(x: Any, k: int = 0) -> Tensor:
 
 
 def tril(x: Any, k: int = 0) -> Tensor:
-    """``x`` with the elements above diagonal ``k`` of its last two axes set to 0.
+    """``x`` with the elements above diagonal ``k`` of its last two axes set to 0 (``k < 0``:
+    below the main diagonal, e.g. a causal mask that hides the current position too).
 
     Example
     -------
-    >>> al.tril([[1.0, 2.0], [3.0, 4.0]])
-    Tensor([[1., 0.],
-            [3., 4.]], dtype=float64)
+    >>> al.tril(np.ones((3, 3)), k=-1)
+    Tensor([[0., 0., 0.],
+            [1., 0., 0.],
+            [1., 1., 0.]], dtype=float64)
     """
     return _triangle(x, k, "tril", np.tril)
 

@@ -18,8 +18,11 @@ METHODS = ["isnan", "isinf", "isfinite", "isclose", "allclose", "logical_and", "
            "logical_xor", "logical_not"]
 
 
-def _predicate(fn: np.ufunc, name: str, what: str, args: str, shows: str) -> Any:
-    """``name(x)`` or ``name(x, y)`` (by ``fn.nin``) over Tensor data, with a running example."""
+def _predicate(name: str, what: str, args: str, shows: str) -> Any:
+    """``name(x)`` or ``name(x, y)``: NumPy's ufunc of that name over Tensor data, with a running
+    example ``al.name(args)`` that prints ``shows``."""
+    fn = getattr(np, name)
+
     def predicate(*xs: Any) -> Tensor:
         if len(xs) != fn.nin:
             raise TypeError(f"{name} takes {fn.nin} argument(s), got {len(xs)}")
@@ -38,29 +41,40 @@ def _predicate(fn: np.ufunc, name: str, what: str, args: str, shows: str) -> Any
     return predicate
 
 
-# name: (NumPy ufunc, what it tests, example arguments, what the example prints)
-_PREDICATES = {
-    "isnan": (np.isnan, "Where ``x`` is NaN", "[1.0, np.nan]", "[False,  True]"),
-    "isinf": (np.isinf, "Where ``x`` is ±inf", "[1.0, -np.inf]", "[False,  True]"),
-    "isfinite": (np.isfinite, "Where ``x`` is neither NaN nor ±inf", "[1.0, np.nan]",
-                 "[ True, False]"),
-    "logical_not": (np.logical_not, "Elementwise not (nonzero is true)", "[0.0, 2.0]",
-                    "[ True, False]"),
-    "equal": (np.equal, "Where ``x == y``", "[1.0, 2.0], 2.0", "[False,  True]"),
-    "not_equal": (np.not_equal, "Where ``x != y``", "[1.0, 2.0], 2.0", "[ True, False]"),
-    "less": (np.less, "Where ``x < y``", "[1.0, 2.0], 2.0", "[ True, False]"),
-    "less_equal": (np.less_equal, "Where ``x <= y``", "[1.0, 3.0], 2.0", "[ True, False]"),
-    "greater": (np.greater, "Where ``x > y``", "[1.0, 3.0], 2.0", "[False,  True]"),
-    "greater_equal": (np.greater_equal, "Where ``x >= y``", "[1.0, 2.0], 2.0", "[False,  True]"),
-    "logical_and": (np.logical_and, "Elementwise and (nonzero is true)", "[1.0, 1.0], [0.0, 2.0]",
-                    "[False,  True]"),
-    "logical_or": (np.logical_or, "Elementwise or (nonzero is true)", "[0.0, 0.0], [0.0, 2.0]",
-                   "[False,  True]"),
-    "logical_xor": (np.logical_xor, "Elementwise exclusive or (nonzero is true)",
-                    "[1.0, 1.0], [0.0, 2.0]", "[ True, False]"),
+def _family(table: dict, what: str, args: str) -> dict:
+    """One predicate per row ``name: (word, what the example prints)`` of ``table``, described
+    by ``what.format(word)``, all with the example arguments ``args``."""
+    return {name: _predicate(name, what.format(word), args, shows)
+            for name, (word, shows) in table.items()}
+
+
+_VALUE_TESTS = {
+    "isnan": ("is NaN", "[False, False,  True]"),
+    "isinf": ("is ±inf", "[False,  True, False]"),
+    "isfinite": ("is neither NaN nor ±inf", "[ True, False, False]"),
 }
-globals().update({name: _predicate(fn, name, *rest)
-                  for name, (fn, *rest) in _PREDICATES.items()})
+_COMPARISONS = {
+    "equal": ("==", "[False,  True, False]"),
+    "not_equal": ("!=", "[ True, False,  True]"),
+    "less": ("<", "[ True, False, False]"),
+    "less_equal": ("<=", "[ True,  True, False]"),
+    "greater": (">", "[False, False,  True]"),
+    "greater_equal": (">=", "[False,  True,  True]"),
+}
+_LOGIC = {
+    "logical_and": ("and", "[False, False, False,  True]"),
+    "logical_or": ("or", "[False,  True,  True,  True]"),
+    "logical_xor": ("exclusive or", "[False,  True,  True, False]"),
+}
+_PREDICATES = {
+    **_family(_VALUE_TESTS, "Where ``x`` {}", "[1.0, -np.inf, np.nan]"),
+    **_family(_COMPARISONS, "Where ``x {} y``", "[1.0, 2.0, 3.0], 2.0"),
+    **_family(_LOGIC, "Elementwise {} (nonzero is true)",
+              "[0.0, 0.0, 1.0, 1.0], [0.0, 2.0, 0.0, 2.0]"),
+    "logical_not": _predicate("logical_not", "Elementwise not (nonzero is true)", "[0.0, 2.0]",
+                              "[ True, False]"),
+}
+globals().update(_PREDICATES)
 __all__ = [*_PREDICATES, "isclose", "allclose"]
 
 

@@ -192,13 +192,13 @@ def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Index of the minimum over ``axis`` (``None``: of the flattened array; the first at
-    ties). No gradient.
+    """Index of the minimum over ``axis``, as :func:`argmax` finds the maximum.
 
     Example
     -------
-    >>> al.argmin([[1.0, 5.0], [3.0, 2.0]], axis=1)
-    Tensor([0, 1], dtype=int64)
+    >>> al.argmin([[1.0, 5.0], [3.0, 2.0]], axis=1, keepdims=True)
+    Tensor([[0],
+            [1]], dtype=int64)
     """
     return _constant(np.argmin, x, axis, keepdims, "argmin", one_axis=True)
 
@@ -215,12 +215,12 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Whether every element over ``axis`` is nonzero (a boolean Tensor; no gradient).
+    """Whether every element over ``axis`` (``None``: all of them) is nonzero; see :func:`any`.
 
     Example
     -------
-    >>> al.all([[1.0, 1.0], [0.0, 1.0]], axis=1)
-    Tensor([ True, False], dtype=bool)
+    >>> al.all([[1.0, 1.0], [0.0, 1.0]]), al.all([[1.0, 1.0], [0.0, 1.0]], axis=1)
+    (Tensor(False, dtype=bool), Tensor([ True, False], dtype=bool))
     """
     return _constant(np.all, x, axis, keepdims, "all", one_axis=False)
 
