@@ -94,47 +94,74 @@ def _need(x: Any, ndim: int, what: str, where: str) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy kernels
+# NumPy kernels. Inside, images are channel-major, (C, N, H, W) ("CNHW"): the padded copy swaps
+# two outer axes (whole rows move), the windows' copy to columns runs along image rows, a
+# ``(C_out, ·)`` product result is already one contiguous block per output channel, and the
+# weight needs no transpose (PyTorch's layout is (C_out, C_in·kH·kW) row-major).
 
 
-def _padded_nhwc(x: np.ndarray, pads: Pads) -> np.ndarray:
-    """``x`` (N, C, H, W) zero-padded (negative pads crop) and copied to NHWC."""
+def _padded(x: np.ndarray, pads: Pads) -> np.ndarray:
+    """``x`` (N, C, H, W) zero-padded (negative pads crop) and copied to (C, N, H', W')."""
     t, b, left, r = pads
     H, W = x.shape[2:]
     x = x[:, :, max(-t, 0):H - max(-b, 0), max(-left, 0):W - max(-r, 0)]
     t, b, left, r = (max(p, 0) for p in pads)
-    if not (t or b or left or r):
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     N, C, H, W = x.shape
-    out = np.zeros((N, H + t + b, W + left + r, C), dtype=x.dtype)
-    out[:, t:t + H, left:left + W] = x.transpose(0, 2, 3, 1)
+    out = np.zeros((C, N, H + t + b, W + left + r), dtype=x.dtype)
+    out[:, :, t:t + H, left:left + W] = x.transpose(1, 0, 2, 3)
     return out
+
+
+def _window_view(xp: np.ndarray, k: tuple, stride: tuple, dilation: tuple,
+                 out_hw: tuple) -> np.ndarray:
+    """``(A, B, kH, kW, H', W')`` view of the windows of a padded ``(A, B, H, W)`` array."""
+    sA, sB, sH, sW = xp.strides
+    (kh, kw), (sh, sw), (dh, dw) = k, stride, dilation
+    return as_strided(xp, xp.shape[:2] + (kh, kw) + tuple(out_hw),
+                      (sA, sB, sH * dh, sW * dw, sH * sh, sW * sw), writeable=False)
+
+
+def _add_windows(cols: np.ndarray, out: np.ndarray, stride: tuple, dilation: tuple) -> None:
+    """col2im: add ``cols`` ``(A, B, kH, kW, H', W')`` into the windows of ``out`` ``(A, B, H,
+    W)`` (a loop over the kH·kW kernel offsets only)."""
+    kh, kw, Ho, Wo = cols.shape[2:]
+    (sh, sw), (dh, dw) = stride, dilation
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
+                j * dw:j * dw + (Wo - 1) * sw + 1:sw] += cols[:, :, i, j]
 
 
 def _cols(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], pads: Pads,
           dilation: tuple[int, int], groups: int, out_hw: tuple[int, int] | None = None
           ) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """im2col: ``(groups, N·H'·W', kH·kW·C/groups)`` columns of ``x``'s windows."""
-    xp = _padded_nhwc(x, pads)
-    N, Hp, Wp, C = xp.shape
+    """im2col, transposed: ``(groups, C/groups·kH·kW, N·H'·W')`` columns of ``x``'s windows."""
+    xp = _padded(x, pads)
+    C, N, Hp, Wp = xp.shape
     (kh, kw), (sh, sw), (dh, dw) = k, stride, dilation
     Ho, Wo = out_hw or (out_size(Hp, kh, sh, dh, 0, 0), out_size(Wp, kw, sw, dw, 0, 0))
-    sN, sH, sW, sC = xp.strides
-    cg = C // groups
-    win = as_strided(xp, (groups, N, Ho, Wo, kh, kw, cg),
-                     (sC * cg, sN, sH * sh, sW * sw, sH * dh, sW * dw, sC), writeable=False)
-    return win.reshape(groups, N * Ho * Wo, kh * kw * cg), (N, Ho, Wo)
+    win = _window_view(xp, k, stride, dilation, (Ho, Wo))      # (C, N, kH, kW, H', W')
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(groups, C // groups * kh * kw, N * Ho * Wo)
+    return cols, (N, Ho, Wo)
+
+
+def _nchw(y: np.ndarray, N: int, hw: tuple) -> np.ndarray:
+    """A ``(groups, C/groups, N·H·W)`` product as a contiguous NCHW array."""
+    return np.ascontiguousarray(y.reshape(-1, N, *hw).transpose(1, 0, 2, 3))
+
+
+def _gmat(g: np.ndarray, groups: int) -> np.ndarray:
+    """An NCHW output gradient as ``(groups, C_out/groups, N·H'·W')``."""
+    N, Co = g.shape[:2]
+    return g.transpose(1, 0, 2, 3).reshape(groups, Co // groups, -1)
 
 
 def _conv_cols(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
                groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The convolution and its column matrix (kept for the weight gradient)."""
-    Co, cg, kh, kw = w.shape
-    og = Co // groups
-    cols, (N, Ho, Wo) = _cols(x, (kh, kw), stride, pads, dilation, groups)
-    wmat = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, -1, og)
-    y = np.matmul(cols, wmat)                                   # (G, N·H'·W', Co/G)
-    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, Co, Ho, Wo), cols
+    """The convolution ``Wmat @ Xcolᵀ`` and its columns (kept for the weight gradient)."""
+    cols, (N, Ho, Wo) = _cols(x, w.shape[2:], stride, pads, dilation, groups)
+    y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)   # (G, Co/G, N·H'·W')
+    return _nchw(y, N, (Ho, Wo)), cols
 
 
 def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
@@ -144,34 +171,27 @@ def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
                  groups: int, ksize: tuple, cols: np.ndarray | None = None) -> np.ndarray:
     N, Co, Ho, Wo = g.shape
-    og, cg = Co // groups, x.shape[1] // groups
     if cols is None:   # the forward's columns when conv2d saved them, else im2col again
         cols, _ = _cols(x, ksize, stride, pads, dilation, groups, (Ho, Wo))
-    gmat = g.reshape(N, groups, og, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(groups, -1, og)
-    dw = np.matmul(cols.transpose(0, 2, 1), gmat)               # (G, kH·kW·C/G, Co/G)
-    kh, kw = ksize
-    return dw.reshape(groups, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(Co, cg, kh, kw)
+    dw = np.matmul(_gmat(g, groups), cols.transpose(0, 2, 1))   # (G, Co/G, C/G·kH·kW)
+    return dw.reshape(Co, x.shape[1] // groups, *ksize)
 
 
 def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
             groups: int, out_hw: tuple) -> np.ndarray:
-    """The transposed convolution as a stride-1 convolution of the zero-upsampled ``g`` with the
-    flipped kernel, channels exchanged within each group."""
+    """The transposed convolution: the columns ``Wmatᵀ @ gmat`` added back into their windows
+    (col2im) — in the channel-major layout these are whole-row additions, and no product is
+    spent on the zeros a strided convolution's upsampled gradient would hold."""
     N, Co, Hg, Wg = g.shape
     _, cg, kh, kw = w.shape
-    (sh, sw), (dh, dw), (t, _, left, _) = stride, dilation, pads
-    u = g
-    if sh > 1 or sw > 1:
-        u = np.zeros((N, Co, (Hg - 1) * sh + 1, (Wg - 1) * sw + 1), dtype=g.dtype)
-        u[:, :, ::sh, ::sw] = g
-    H, W = out_hw
-    lo_h, lo_w = dh * (kh - 1) - t, dw * (kw - 1) - left
-    upads = (lo_h, H + t - u.shape[2], lo_w, W + left - u.shape[3])
-    og = Co // groups
-    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4).reshape(groups * cg, og,
-                                                                           kh, kw)
-    return _conv(u, wt[:, :, ::-1, ::-1], stride=(1, 1), pads=upads, dilation=dilation,
-                 groups=groups)
+    t, b, left, r = pads
+    wmat = w.reshape(groups, Co // groups, cg * kh * kw)
+    cols = np.matmul(wmat.transpose(0, 2, 1), _gmat(g, groups))   # (G, C/G·kH·kW, N·H·W)
+    C, (H, W) = groups * cg, out_hw
+    out = np.zeros((C, N, t + H + max(b, 0), left + W + max(r, 0)), dtype=cols.dtype)
+    _add_windows(cols.reshape(C, kh, kw, N, Hg, Wg).transpose(0, 3, 1, 2, 4, 5), out, stride,
+                 dilation)
+    return np.ascontiguousarray(out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,25 +396,18 @@ def _unfold(x: np.ndarray, *, ksize: tuple, dilation: tuple, pads: Pads,
     N, C, Hp, Wp = xp.shape
     (kh, kw), (dh, dw), (sh, sw) = ksize, dilation, stride
     Ho, Wo = out_size(Hp, kh, sh, dh, 0, 0), out_size(Wp, kw, sw, dw, 0, 0)
-    sN, sC, sH, sW = xp.strides
-    win = as_strided(xp, (N, C, kh, kw, Ho, Wo), (sN, sC, sH * dh, sW * dw, sH * sh, sW * sw),
-                     writeable=False)
-    return win.reshape(N, C * kh * kw, Ho * Wo)
+    return _window_view(xp, ksize, stride, dilation, (Ho, Wo)).reshape(N, C * kh * kw, Ho * Wo)
 
 
 def _fold(cols: np.ndarray, *, out_hw: tuple, ksize: tuple, dilation: tuple, pads: Pads,
           stride: tuple) -> np.ndarray:
-    """col2im: each window's column added back where it came from (a loop over the kH·kW
-    kernel offsets only)."""
+    """col2im: each window's column added back where it came from."""
     (H, W), (kh, kw), (dh, dw), (sh, sw), (t, b, left, r) = out_hw, ksize, dilation, stride, pads
     Ho, Wo = out_size(H, kh, sh, dh, t, b), out_size(W, kw, sw, dw, left, r)
     N = cols.shape[0]
     c6 = cols.reshape(N, -1, kh, kw, Ho, Wo)
     out = np.zeros((N, c6.shape[1], H + t + b, W + left + r), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
-                j * dw:j * dw + (Wo - 1) * sw + 1:sw] += c6[:, :, i, j]
+    _add_windows(c6, out, stride, dilation)
     return out[:, :, t:t + H, left:left + W]
 
 
