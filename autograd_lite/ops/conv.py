@@ -180,17 +180,31 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dil
 def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
             groups: int, out_hw: tuple) -> np.ndarray:
     """The transposed convolution: the columns ``Wmatᵀ @ gmat`` added back into their windows
-    (col2im) — in the channel-major layout these are whole-row additions, and no product is
-    spent on the zeros a strided convolution's upsampled gradient would hold."""
+    (col2im) — no product is spent on the zeros a strided convolution's upsampled gradient
+    would hold. With stride 1, ``g`` is first placed on the padded output grid (zeros around):
+    each kernel tap is then one addition of the flattened images shifted by the tap's offset
+    (the zeros' columns land on padding), instead of one addition per image row."""
     N, Co, Hg, Wg = g.shape
     _, cg, kh, kw = w.shape
     t, b, left, r = pads
-    wmat = w.reshape(groups, Co // groups, cg * kh * kw)
-    cols = np.matmul(wmat.transpose(0, 2, 1), _gmat(g, groups))   # (G, C/G·kH·kW, N·H·W)
+    wmat = w.reshape(groups, Co // groups, cg * kh * kw).transpose(0, 2, 1)
     C, (H, W) = groups * cg, out_hw
-    out = np.zeros((C, N, t + H + max(b, 0), left + W + max(r, 0)), dtype=cols.dtype)
-    _add_windows(cols.reshape(C, kh, kw, N, Hg, Wg).transpose(0, 3, 1, 2, 4, 5), out, stride,
-                 dilation)
+    Hp, Wp = t + H + max(b, 0), left + W + max(r, 0)
+    if tuple(stride) != (1, 1):
+        cols = np.matmul(wmat, _gmat(g, groups))               # (G, C/G·kH·kW, N·H'·W')
+        out = np.zeros((C, N, Hp, Wp), dtype=cols.dtype)
+        _add_windows(cols.reshape(C, kh, kw, N, Hg, Wg).transpose(0, 3, 1, 2, 4, 5), out,
+                     stride, dilation)
+    else:
+        grid = np.zeros((Co, N, Hp, Wp), dtype=g.dtype)
+        grid[:, :, :Hg, :Wg] = g.transpose(1, 0, 2, 3)
+        cols = np.matmul(wmat, grid.reshape(groups, Co // groups, -1)).reshape(C, kh * kw, -1)
+        L, (dh, dw) = N * Hp * Wp, dilation
+        flat = np.zeros((C, L + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=cols.dtype)
+        for tap in range(kh * kw):
+            shift = tap // kw * dh * Wp + tap % kw * dw
+            flat[:, shift:shift + L] += cols[:, tap]
+        out = flat[:, :L].reshape(C, N, Hp, Wp)
     return np.ascontiguousarray(out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3))
 
 
