@@ -95,6 +95,7 @@ LAYERS = [
      "optimizer",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
      "preflight",  # (checks before work: options, memory, output paths; stdlib only)
+     "threads",    # (BLAS thread limits for small problems; stdlib + optional threadpoolctl)
      "normalization"},
     {"train", "examples"},
     {"viz", "notation", "notation_index", "compare", "onnx", "sweep"},
