@@ -98,7 +98,7 @@ LAYERS = [
      "threads",    # (BLAS thread limits for small problems; stdlib + optional threadpoolctl)
      "normalization"},
     {"train", "examples"},
-    {"viz", "notation", "notation_index", "compare", "onnx", "sweep"},
+    {"viz", "viz_labels", "notation", "notation_index", "compare", "onnx", "sweep"},
     {"cli", "__main__", "__init__"},
 ]
 
