@@ -6,17 +6,18 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
 * ``PyTorch`` (the reference) and MyGrad's ``conv_nd`` when importable (its input gradient is
   of the padded input: the interior is compared);
 * ``floor: hand NumPy`` — the fastest plain NumPy step written here: a channel-major
-  (C, N, H, W) padded copy, its windows copied row-wise to ``Xcolᵀ (C·k·k, N·H·W)``, one
-  product forward with the weight as PyTorch stores it, ``dYmat @ Xcol`` reusing the forward's
-  columns for the weight gradient, the input gradient as ``Wmatᵀ @ dYmat`` added back into
-  the windows (col2im) with ``dYmat`` placed on the padded grid first, so that each of the
-  k·k taps is one addition of the whole flattened batch, shifted (row-by-row additions of
-  32-float rows cost ≈ 7 ms more).
-  Measured alternatives that lost (1 thread): NHWC im2col (window copies of 16-float runs, the
-  transposes to and from NCHW); the input gradient as a convolution of the padded output
-  gradient with the flipped kernel (a 288-row column matrix to copy: ≈ 12 ms more); the
-  "flat" stride-1 trick (products over shifted slices of the flattened padded images, no
-  window copy, 13 % of the products spent on padding): no faster;
+  (C, N, H, W) padded copy; in chunks of 4 images, its windows copied row-wise to
+  ``Xcolᵀ (C·k·k, 4·H·W)``, one product forward with the weight as PyTorch stores it and
+  ``dYmat @ Xcol`` for the weight gradient while the chunk's columns are in cache (a fused
+  forward + backward that an autodiff step, running the two apart, cannot match); the input
+  gradient as ``Wmatᵀ @ dYmat`` added back into the windows (col2im), with ``dYmat`` on the
+  padded grid so that each of the k·k taps is one shifted addition of the chunk's flattened
+  images. Measured alternatives that lost (1 thread): NHWC im2col (window copies of 16-float
+  runs, the transposes to and from NCHW); the input gradient as a convolution of the padded
+  output gradient with the flipped kernel (a 288-row column matrix to copy: ≈ 12 ms more);
+  row-by-row col2im additions (≈ 7 ms more); the whole batch at once (40 MB temporaries, page
+  faults, nothing in cache: ≈ 9 ms more); products over shifted slices of the flattened
+  padded images instead of a window copy (nine thin products: slower);
 * ``kernel: matmuls`` — the floor's three matrix products alone, on columns built beforehand.
 
 Goals (issue 17): within 3× PyTorch and 1.1× the hand-written floor.
@@ -35,48 +36,61 @@ N, C, H, W, Co, K = 64, 16, 32, 32, 32, 3
 DTYPE = np.float32
 
 
-def _cols(x: np.ndarray, k: int) -> np.ndarray:
-    """``(C·k·k, N·H·W)`` columns of an NCHW batch (stride 1, padding ``k // 2``), built from a
-    channel-major (C, N, H, W) padded copy: every copy runs along image rows."""
-    n, c, h, w = x.shape
-    p = k // 2
-    xp = np.zeros((c, n, h + 2 * p, w + 2 * p), dtype=x.dtype)
-    xp[:, :, p:p + h, p:p + w] = x.transpose(1, 0, 2, 3)
+def _padded(a: np.ndarray, p: int) -> np.ndarray:
+    """An NCHW batch as a channel-major (C, N, H, W) copy with ``p`` zeros around each image."""
+    n, c, h, w = a.shape
+    out = np.zeros((c, n, h + 2 * p, w + 2 * p), dtype=a.dtype)
+    out[:, :, p:p + h, p:p + w] = a.transpose(1, 0, 2, 3)
+    return out
+
+
+def _cols(xp: np.ndarray, k: int) -> np.ndarray:
+    """``(C·k·k, n·H·W)`` columns of a padded channel-major batch (stride 1): row-wise copies."""
+    c, n, hp, wp = xp.shape
     s = xp.strides
-    win = as_strided(xp, (c, k, k, n, h, w), (s[0], s[2], s[3], s[1], s[2], s[3]),
-                     writeable=False)
-    return win.reshape(c * k * k, n * h * w)
+    win = as_strided(xp, (c, k, k, n, hp - k + 1, wp - k + 1),
+                     (s[0], s[2], s[3], s[1], s[2], s[3]), writeable=False)
+    return win.reshape(c * k * k, -1)
 
 
 def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
-    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand."""
+    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in chunks of
+    ``B`` images (each chunk's columns serve the forward and the weight gradient while cached)."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
-    p = k // 2
+    p, B = k // 2, 4
     hp, wp = h + 2 * p, wd + 2 * p
+    m = hp * wp
 
     def step() -> tuple:
-        cols = _cols(x, k)                                     # (C·k·k, N·H·W)
-        wmat = w.reshape(o, -1)                                # PyTorch's layout, as is
-        y = (wmat @ cols).reshape(o, n, h, wd).transpose(1, 0, 2, 3)
-        gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
-        dw = (gmat @ cols.T).reshape(w.shape)
+        xp, wmat = _padded(x, p), w.reshape(o, -1)             # the weight as PyTorch stores it
+        gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n, h * wd)
+        y = np.empty((o, n, h * wd), dtype=x.dtype)
+        dw = np.zeros((o, c * k * k), dtype=x.dtype)
+        for a in range(0, n, B):
+            cols = _cols(xp[:, a:a + B], k)                    # (C·k·k, B·H·W)
+            y[:, a:a + B] = (wmat @ cols).reshape(o, -1, h * wd)
+            dw += gmat[:, a:a + B].reshape(o, -1) @ cols.T
         grid = np.zeros((o, n, hp, wp), dtype=g.dtype)         # g on the padded grid
         grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
-        dcols = (wmat.T @ grid.reshape(o, -1)).reshape(c, k * k, -1)
-        flat = np.zeros((c, n * hp * wp + (k - 1) * (wp + 1)), dtype=x.dtype)
-        for tap in range(k * k):                               # col2im: one shifted addition
-            shift = tap // k * wp + tap % k                    # of whole images per tap
-            flat[:, shift:shift + n * hp * wp] += dcols[:, tap]
-        dx = flat[:, :n * hp * wp].reshape(c, n, hp, wp)[:, :, p:p + h, p:p + wd]
-        return np.ascontiguousarray(y), dw, np.ascontiguousarray(dx.transpose(1, 0, 2, 3))
+        grid = grid.reshape(o, -1)
+        flat = np.zeros((c, n * m + (k - 1) * (wp + 1)), dtype=x.dtype)
+        for a in range(0, n * m, B * m):
+            dcols = (wmat.T @ grid[:, a:a + B * m]).reshape(c, k * k, -1)
+            for tap in range(k * k):                           # col2im: one shifted addition
+                shift = a + tap // k * wp + tap % k            # of whole images per tap
+                flat[:, shift:shift + dcols.shape[2]] += dcols[:, tap]
+        dx = flat[:, :n * m].reshape(c, n, hp, wp)[:, :, p:p + h, p:p + wd]
+        y = y.reshape(o, n, h, wd).transpose(1, 0, 2, 3)
+        return (np.ascontiguousarray(y), dw.reshape(w.shape),
+                np.ascontiguousarray(dx.transpose(1, 0, 2, 3)))
     return step
 
 
 def _kernel(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
     o, c, k, _ = w.shape
     n, _, h, wd = g.shape
-    cols = _cols(x, k)
+    cols = _cols(_padded(x, k // 2), k)
     gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
     grid = np.zeros((o, n, h + k - 1, wd + k - 1), dtype=g.dtype)
     grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
