@@ -284,7 +284,7 @@ def _conv2d_dw(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, d
 
 conv2d = Op("conv2d", _conv_saving, (_conv2d_dx, _conv2d_dw),
             rules=("conv_transpose2d(g, w): g convolved with the flipped kernel",
-                   "conv2d_weight(x, g) = gmat @ Xcol: x correlated with g"),
+                   "conv2d_weight(x, g) = Xcolᵀ @ gmat: x correlated with g"),
             summary="2-D convolution (cross-correlation, as PyTorch) of an NCHW batch with a "
             "``(C_out, C_in/groups, kH, kW)`` weight; keyword-only ``stride``, ``padding`` (int, "
             "pair, ``((top, bottom), (left, right))``, ``'same'``, ``'valid'``), ``dilation``, "
