@@ -6,17 +6,18 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
 * ``PyTorch`` (the reference) and MyGrad's ``conv_nd`` when importable (its input gradient is
   of the padded input: the interior is compared);
 * ``floor: hand NumPy`` — the fastest plain NumPy step written here: a channel-major
-  (C, N, H, W) padded copy; in chunks of 4 images, its windows copied row-wise to
-  ``Xcolᵀ (C·k·k, 4·H·W)``, one product forward with the weight as PyTorch stores it and
+  (C, N, H, W) padded copy; in chunks of 3 images, its windows copied row-wise to
+  ``Xcolᵀ (C·k·k, 3·H·W)``, one product forward with the weight as PyTorch stores it and
   ``dYmat @ Xcol`` for the weight gradient while the chunk's columns are in cache (a fused
   forward + backward that an autodiff step, running the two apart, cannot match); the input
   gradient as ``Wmatᵀ @ dYmat`` added back into the windows (col2im), with ``dYmat`` on the
   padded grid so that each of the k·k taps is one shifted addition of the chunk's flattened
-  images. Measured alternatives that lost (1 thread): NHWC im2col (window copies of 16-float
-  runs, the transposes to and from NCHW); the input gradient as a convolution of the padded
-  output gradient with the flipped kernel (a 288-row column matrix to copy: ≈ 12 ms more);
-  row-by-row col2im additions (≈ 7 ms more); the whole batch at once (40 MB temporaries, page
-  faults, nothing in cache: ≈ 9 ms more); products over shifted slices of the flattened
+  images; every result written to its NCHW place chunk by chunk. Measured alternatives that
+  lost (1 thread): NHWC im2col (window copies of 16-float runs, the transposes to and from
+  NCHW); the input gradient as a convolution of the padded output gradient with the flipped
+  kernel (a 288-row column matrix to copy: ≈ 12 ms more); row-by-row col2im additions (≈ 7 ms
+  more); the whole batch at once (40 MB temporaries, page faults, nothing in cache: ≈ 9 ms
+  more); chunks of 4 images (≈ 8 ms more); products over shifted slices of the flattened
   padded images instead of a window copy (nine thin products: slower);
 * ``kernel: matmuls`` — the floor's three matrix products alone, on columns built beforehand.
 
@@ -55,35 +56,36 @@ def _cols(xp: np.ndarray, k: int) -> np.ndarray:
 
 def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
     """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in chunks of
-    ``B`` images (each chunk's columns serve the forward and the weight gradient while cached)."""
+    ``B`` images (each chunk's columns serve the forward and the weight gradient while cached;
+    each result written to its NCHW place chunk by chunk)."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
-    p, B = k // 2, 4
+    p, B = k // 2, 3                                           # 3 images: 1.8 MB of columns
     hp, wp = h + 2 * p, wd + 2 * p
     m = hp * wp
 
     def step() -> tuple:
         xp, wmat = _padded(x, p), w.reshape(o, -1)             # the weight as PyTorch stores it
         gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n, h * wd)
-        y = np.empty((o, n, h * wd), dtype=x.dtype)
+        y = np.empty((n, o, h, wd), dtype=x.dtype)
         dw = np.zeros((o, c * k * k), dtype=x.dtype)
         for a in range(0, n, B):
             cols = _cols(xp[:, a:a + B], k)                    # (C·k·k, B·H·W)
-            y[:, a:a + B] = (wmat @ cols).reshape(o, -1, h * wd)
+            y[a:a + B] = (wmat @ cols).reshape(o, -1, h, wd).transpose(1, 0, 2, 3)
             dw += gmat[:, a:a + B].reshape(o, -1) @ cols.T
         grid = np.zeros((o, n, hp, wp), dtype=g.dtype)         # g on the padded grid
         grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
         grid = grid.reshape(o, -1)
         flat = np.zeros((c, n * m + (k - 1) * (wp + 1)), dtype=x.dtype)
-        for a in range(0, n * m, B * m):
-            dcols = (wmat.T @ grid[:, a:a + B * m]).reshape(c, k * k, -1)
+        dx = np.empty_like(x)
+        for a in range(0, n, B):
+            dcols = (wmat.T @ grid[:, a * m:(a + B) * m]).reshape(c, k * k, -1)
             for tap in range(k * k):                           # col2im: one shifted addition
-                shift = a + tap // k * wp + tap % k            # of whole images per tap
+                shift = a * m + tap // k * wp + tap % k        # of whole images per tap
                 flat[:, shift:shift + dcols.shape[2]] += dcols[:, tap]
-        dx = flat[:, :n * m].reshape(c, n, hp, wp)[:, :, p:p + h, p:p + wd]
-        y = y.reshape(o, n, h, wd).transpose(1, 0, 2, 3)
-        return (np.ascontiguousarray(y), dw.reshape(w.shape),
-                np.ascontiguousarray(dx.transpose(1, 0, 2, 3)))
+            done = flat[:, a * m:min(a + B, n) * m].reshape(c, -1, hp, wp)
+            dx[a:a + B] = done[:, :, p:p + h, p:p + wd].transpose(1, 0, 2, 3)
+        return y, dw.reshape(w.shape), dx
     return step
 
 

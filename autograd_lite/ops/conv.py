@@ -157,11 +157,6 @@ def _cols(xp: np.ndarray, k: tuple, stride: tuple, dilation: tuple, groups: int,
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(groups, C // groups * kk, -1)
 
 
-def _nchw(y: np.ndarray, N: int, hw: tuple) -> np.ndarray:
-    """A ``(groups, C/groups, N, H·W)`` result as a contiguous NCHW array."""
-    return np.ascontiguousarray(y.reshape(-1, N, *hw).transpose(1, 0, 2, 3))
-
-
 def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
     """An NCHW array, channel-major and contiguous, as ``(groups, C/groups, N, H·W)``."""
     N, C, H, W = a.shape
@@ -177,11 +172,11 @@ def _conv_saving(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dil
     hw = tuple(out_size(n, k, s, d, 0, 0) for n, k, s, d in zip(xp.shape[2:], (kh, kw), stride,
                                                                    dilation))
     wmat = w.reshape(groups, Co // groups, cg * kh * kw)
-    y = np.empty((groups, Co // groups, N, hw[0] * hw[1]), dtype=np.result_type(x, w))
+    y = np.empty((N, Co) + hw, dtype=np.result_type(x, w))
     for a, b in _chunks(N, cg * kh * kw * hw[0] * hw[1]):
         cols = _cols(xp[:, a:b], (kh, kw), stride, dilation, groups, hw)
-        y[:, :, a:b] = np.matmul(wmat, cols).reshape(groups, Co // groups, b - a, -1)
-    return _nchw(y, N, hw), xp
+        y[a:b] = np.matmul(wmat, cols).reshape(Co, b - a, *hw).transpose(1, 0, 2, 3)
+    return y, xp
 
 
 def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
@@ -215,26 +210,29 @@ def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation
     wmat = w.reshape(groups, Co // groups, cg * kh * kw).transpose(0, 2, 1)
     C, (H, W), (dh, dw) = groups * cg, out_hw, dilation
     Hp, Wp = t + H + max(b, 0), left + W + max(r, 0)
-    dtype = np.result_type(g, w)
+    dx = np.empty((N, C, H, W), dtype=np.result_type(g, w))
     if tuple(stride) != (1, 1):
-        gm, out = _by_group(g, groups), np.zeros((C, N, Hp, Wp), dtype=dtype)
+        gm, out = _by_group(g, groups), np.zeros((C, N, Hp, Wp), dtype=dx.dtype)
         for a, z in _chunks(N, cg * kh * kw * Hg * Wg):
             cols = np.matmul(wmat, gm[:, :, a:z].reshape(groups, Co // groups, -1))
             _add_windows(cols.reshape(C, kh, kw, z - a, Hg, Wg).transpose(0, 3, 1, 2, 4, 5),
                          out[:, a:z], stride, dilation)
-    else:
-        grid = np.zeros((Co, N, Hp, Wp), dtype=g.dtype)
-        grid[:, :, :Hg, :Wg] = g.transpose(1, 0, 2, 3)
-        grid = grid.reshape(groups, Co // groups, N, Hp * Wp)
-        flat = np.zeros((C, N * Hp * Wp + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dtype)
-        for a, z in _chunks(N, cg * kh * kw * Hp * Wp):
-            cols = np.matmul(wmat, grid[:, :, a:z].reshape(groups, Co // groups, -1))
-            cols, m = cols.reshape(C, kh * kw, -1), (z - a) * Hp * Wp
-            for tap in range(kh * kw):
-                shift = a * Hp * Wp + tap // kw * dh * Wp + tap % kw * dw
-                flat[:, shift:shift + m] += cols[:, tap]
-        out = flat[:, :N * Hp * Wp].reshape(C, N, Hp, Wp)
-    return np.ascontiguousarray(out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3))
+            dx[a:z] = out[:, a:z, t:t + H, left:left + W].transpose(1, 0, 2, 3)
+        return dx
+    grid = np.zeros((Co, N, Hp, Wp), dtype=g.dtype)
+    grid[:, :, :Hg, :Wg] = g.transpose(1, 0, 2, 3)
+    grid = grid.reshape(groups, Co // groups, N, Hp * Wp)
+    flat = np.zeros((C, N * Hp * Wp + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dx.dtype)
+    for a, z in _chunks(N, cg * kh * kw * Hp * Wp):
+        cols = np.matmul(wmat, grid[:, :, a:z].reshape(groups, Co // groups, -1))
+        cols, m = cols.reshape(C, kh * kw, -1), (z - a) * Hp * Wp
+        for tap in range(kh * kw):
+            shift = a * Hp * Wp + tap // kw * dh * Wp + tap % kw * dw
+            flat[:, shift:shift + m] += cols[:, tap]
+        # the chunk's images are complete: later chunks add beyond them
+        out = flat[:, a * Hp * Wp:z * Hp * Wp].reshape(C, z - a, Hp, Wp)
+        dx[a:z] = out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3)
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------
