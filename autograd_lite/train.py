@@ -435,6 +435,7 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
              nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     load(d / "model.npz", model)
+    model.set_rng_states(state.get("rng", {}))
     load(d / "optimizer.npz", opt)
     output_dir("out", d, create=False)
     log(f"resuming {d} at epoch {at.epoch + 1}, batch {at.batch + 1} (step {at.step + 1}); "
@@ -467,10 +468,9 @@ def _train(cfg: Config, split: datasets.Split, model: nn.Module, opt: optim.Opti
 def write_outputs(out: Path, model: nn.Module, opt: optim.Optimizer, hist: History,
                   at: Progress, cfg: Config, test_acc: float = float("nan"),
                   log: Callable[[str], Any] = print) -> list[Path]:
-    """Write the run directory: ``model.npz``, ``optimizer.npz``, ``config.json``,
-    ``progress.json`` (where the run stopped, the history at full precision), ``history.csv``
-    (a fractional last epoch: an interrupted one) and, with matplotlib, ``curves.png``.
-    Every file is written atomically; return their paths."""
+    """Write the run directory (atomically; returns the paths): ``model.npz``, ``optimizer.npz``,
+    ``config.json``, ``progress.json`` (where the run stopped, the history at full precision, the
+    dropout generators), ``history.csv`` (a fractional last epoch: interrupted), ``curves.png``."""
     def text(path: Path, obj: Any) -> Path:
         data = (json.dumps(obj, indent=2) + "\n").encode()
         return atomic_write(path, lambda f: f.write(data), what="train")
@@ -483,7 +483,8 @@ def write_outputs(out: Path, model: nn.Module, opt: optim.Optimizer, hist: Histo
         shown.test_acc.append(test_acc)
     files = [save(model, out / "model.npz"), save(opt, out / "optimizer.npz"),
              text(out / "config.json", {**asdict(cfg), "sizes": model.sizes}),
-             text(out / "progress.json", {"progress": asdict(at), "history": hist.figures()}),
+             text(out / "progress.json", {"progress": asdict(at), "history": hist.figures(),
+                                          "rng": model.rng_states()}),
              shown.to_csv(out / "history.csv")]
     if importlib.util.find_spec("matplotlib") is not None:
         files.append(plot_history(shown, out / "curves.png", title=f"{cfg.data}, {cfg.loss} loss"))
