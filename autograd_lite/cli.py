@@ -127,7 +127,8 @@ COMMANDS: dict[str, dict[str, Any]] = {
                         "products threads slow down; 0: BLAS's own default; needs "
                         "threadpoolctl, the threads extra)"),
               _arg("--resume", default=None, metavar="DIR",
-                   help="continue the run in DIR (only --epochs and --max-steps may change)"),
+                   help="continue the run in DIR (only --epochs, --max-steps and --threads may "
+                        "change)"),
               _arg("--no-progress", action="store_true", help="no progress bar")]),
     "export": dict(
         help="export a model trained by 'train' to ONNX",
@@ -244,7 +245,7 @@ def _run_train(args: argparse.Namespace) -> int:
         if given:
             raise OptionError(given[0], f"cannot be changed when resuming: --resume takes the "
                                         f"run's options from {args.resume}/config.json (only "
-                                        f"--epochs and --max-steps may be given)")
+                                        f"--epochs, --max-steps and --threads may be given)")
         res = train.resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
                            progress=progress, threads=args.threads)
     else:
