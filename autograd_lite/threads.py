@@ -4,8 +4,8 @@ A multi-threaded BLAS (OpenBLAS's default: one thread per core) splits even a sm
 product between its threads, which then wait for each other at every call; when the cores are
 busy with other work, a waiting thread waits for a descheduled one. The small models
 ``autograd-lite train`` builds are made of such products (the digits CNN's largest is
-``(64, 288) @ (288, 1024)``): on a shared two-core machine its default run took 59 s with
-OpenBLAS's two threads and 12 s with one. So the training loop asks for one BLAS thread when
+``(64, 288) @ (288, 1024)``): on a shared two-core machine its default run took 58 s with
+OpenBLAS's two threads and 16 s with one. So the training loop asks for one BLAS thread when
 the model is small (:func:`auto_threads`), through threadpoolctl when it is installed (the
 ``threads`` extra; NumPy and graphviz stay the only required packages).
 """
