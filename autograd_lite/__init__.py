@@ -9,7 +9,7 @@ driver, modes; no NumPy) → ``ops`` (the op table) → ``tensor`` / ``scalar`` 
 
 from __future__ import annotations
 
-from . import api, data, functional, fused, interop_numpy, losses, nn, ops, optim
+from . import api, data, functional, fused, interop_numpy, linalg, losses, nn, ops, optim
 from .api import *  # noqa: F403  (every public op, generated from the op table)
 from .compare import compare_gradients
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -36,6 +36,7 @@ from .losses import *  # noqa: F403  (mse_loss, l1_loss, nll_loss, ...: see loss
 from .notation import explain
 from .scalar import Scalar, grads, scalars, values
 from .tensor import Tensor, as_tensor
+from .threads import get_num_threads, set_num_threads
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .viz import draw_graph, draw_side_by_side, graph_stats, save_graph
 
@@ -54,6 +55,6 @@ __all__ = [
     "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp",
     "Scalar", "grads", "scalars", "values",
     "draw_graph", "draw_side_by_side", "explain", "graph_stats", "save_graph",
-    "data", "functional", "fused", "interop_numpy", "losses", "nn", "ops", "optim",
-    "from_dlpack",
+    "data", "functional", "fused", "interop_numpy", "linalg", "losses", "nn", "ops", "optim",
+    "from_dlpack", "get_num_threads", "set_num_threads",
 ]

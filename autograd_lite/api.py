@@ -16,6 +16,7 @@ from typing import Any
 from . import ops
 from .fused import log_softmax as _log_softmax
 from .fused import softmax as _softmax
+from .ops.spellings import dim_alias
 from .tensor import Tensor, as_tensor
 
 __all__: list[str] = ["stack"]   # extended below with every generated public name
@@ -101,9 +102,10 @@ for _dunder, _name in _OPERATORS.items():
 Tensor.__neg__ = lambda self: record(ops.neg, (self,), _NO_PARAMS)  # type: ignore
 Tensor.__abs__ = lambda self: record(ops.absolute, (self,), _NO_PARAMS)  # type: ignore
 # x.softmax() is al.softmax(x): the fused op by default, fused=False for the composed twin
-Tensor.softmax = lambda self, axis=-1, *, fused=True: _softmax(self, axis, fused=fused)  # type: ignore
-Tensor.log_softmax = (lambda self, axis=-1, *, fused=True:  # type: ignore
-                      _log_softmax(self, axis, fused=fused))
+Tensor.softmax = dim_alias("softmax")(  # type: ignore
+    lambda self, axis=-1, *, fused=True: _softmax(self, axis, fused=fused))
+Tensor.log_softmax = dim_alias("log_softmax")(  # type: ignore
+    lambda self, axis=-1, *, fused=True: _log_softmax(self, axis, fused=fused))
 del _op, _fn, _dunder, _name
 
 
@@ -119,6 +121,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     return as_tensor(x, "mean").mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
+@dim_alias("stack")
 def stack(xs: Any, axis: int = 0) -> Tensor:
     """Tensors of one shape joined along a new axis.
 

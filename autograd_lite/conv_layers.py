@@ -38,21 +38,36 @@ def _positive(where: str, **sizes: Any) -> None:
 
 
 class _ConvNd(Module):
-    """Shared by the convolution layers: weight and bias made and initialised as PyTorch."""
+    """Shared by the convolution layers: arguments checked, weight and bias made and initialised
+    as PyTorch. A transposed convolution's weight is ``(C_in, C_out/groups, *kernel)``."""
 
     op: Any = None
     ndim = 2
+    transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, *,
-                 weight_shape: tuple, fan_in: int, bias: bool, dtype: Any, rng: Any,
-                 options: dict) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, groups: int,
+                 bias: bool, dtype: Any, rng: Any, **options: Any) -> None:
         super().__init__()
+        where = type(self).__name__
+        kernel = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else \
+            (kernel_size,) * self.ndim
+        _positive(where, in_channels=in_channels, out_channels=out_channels, groups=groups,
+                  **{f"kernel_size[{i}]": k for i, k in enumerate(kernel)})
+        if len(kernel) != self.ndim:
+            raise ValueError(f"{where}: kernel_size must be an int or {self.ndim} ints, got "
+                             f"{kernel_size!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{where}: in_channels={in_channels} and out_channels="
+                             f"{out_channels} must be divisible by groups={groups}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = kernel_size
-        self.options = options
+        self.kernel_size = kernel
+        self.options = {**options, "groups": groups}
+        outer, inner = (in_channels, out_channels) if self.transposed else \
+            (out_channels, in_channels)
+        weight_shape = (outer, inner // groups) + kernel
         r = _rng(rng)
-        bound = 1.0 / math.sqrt(fan_in)     # kaiming_uniform(a=√5) and the bias rule coincide
-        self.weight = _uniform(r, bound, weight_shape, dtype)
+        bound = 1.0 / math.sqrt(math.prod(weight_shape[1:]))   # 1/√fan_in: kaiming_uniform(a=√5)
+        self.weight = _uniform(r, bound, weight_shape, dtype)   # and the bias rule coincide
         self.bias = _uniform(r, bound, (out_channels,), dtype) if bias else None
 
     def forward(self, x: Any) -> Tensor:
@@ -66,10 +81,6 @@ class _ConvNd(Module):
         opts = ", ".join(f"{k}={v}" for k, v in self.options.items())
         return (f"{self.in_channels} → {self.out_channels}, kernel_size={self.kernel_size}"
                 f"{', ' + opts if opts else ''}, bias={self.bias is not None}")
-
-
-def _kernel(k: Any, n: int) -> tuple:
-    return tuple(k) if isinstance(k, (tuple, list)) else (k,) * n
 
 
 class Conv2d(_ConvNd):
@@ -88,16 +99,8 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True, *,
                  dtype: Any = np.float32, rng: Any = None) -> None:
-        _positive("Conv2d", in_channels=in_channels, out_channels=out_channels, groups=groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels={in_channels} and out_channels="
-                             f"{out_channels} must be divisible by groups={groups}")
-        kh, kw = _kernel(kernel_size, 2)
-        super().__init__(in_channels, out_channels, (kh, kw),
-                         weight_shape=(out_channels, in_channels // groups, kh, kw),
-                         fan_in=in_channels // groups * kh * kw, bias=bias, dtype=dtype, rng=rng,
-                         options={"stride": stride, "padding": padding, "dilation": dilation,
-                                  "groups": groups})
+        super().__init__(in_channels, out_channels, kernel_size, groups, bias, dtype, rng,
+                         stride=stride, padding=padding, dilation=dilation)
 
 
 class Conv1d(_ConvNd):
@@ -110,20 +113,13 @@ class Conv1d(_ConvNd):
     """
 
     op = staticmethod(api.conv1d)
+    ndim = 1
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True, *,
                  dtype: Any = np.float32, rng: Any = None) -> None:
-        _positive("Conv1d", in_channels=in_channels, out_channels=out_channels, groups=groups,
-                  kernel_size=kernel_size)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv1d: in_channels={in_channels} and out_channels="
-                             f"{out_channels} must be divisible by groups={groups}")
-        super().__init__(in_channels, out_channels, kernel_size,
-                         weight_shape=(out_channels, in_channels // groups, kernel_size),
-                         fan_in=in_channels // groups * kernel_size, bias=bias, dtype=dtype,
-                         rng=rng, options={"stride": stride, "padding": padding,
-                                           "dilation": dilation, "groups": groups})
+        super().__init__(in_channels, out_channels, kernel_size, groups, bias, dtype, rng,
+                         stride=stride, padding=padding, dilation=dilation)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -137,22 +133,14 @@ class ConvTranspose2d(_ConvNd):
     """
 
     op = staticmethod(api.conv_transpose2d)
+    transposed = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, *, dtype: Any = np.float32, rng: Any = None) -> None:
-        _positive("ConvTranspose2d", in_channels=in_channels, out_channels=out_channels,
-                  groups=groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: in_channels={in_channels} and out_channels="
-                             f"{out_channels} must be divisible by groups={groups}")
-        kh, kw = _kernel(kernel_size, 2)
-        super().__init__(in_channels, out_channels, (kh, kw),
-                         weight_shape=(in_channels, out_channels // groups, kh, kw),
-                         fan_in=out_channels // groups * kh * kw, bias=bias, dtype=dtype,
-                         rng=rng, options={"stride": stride, "padding": padding,
-                                           "output_padding": output_padding, "groups": groups,
-                                           "dilation": dilation})
+        super().__init__(in_channels, out_channels, kernel_size, groups, bias, dtype, rng,
+                         stride=stride, padding=padding, output_padding=output_padding,
+                         dilation=dilation)
 
 
 class _Pool(Module):

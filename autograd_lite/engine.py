@@ -343,7 +343,8 @@ _POST = object()   # toposort's marker: "the node below me has all its parents e
 
 
 def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False,
-             retain_grads: bool = False, _into: dict | None = None) -> None:
+             retain_grads: bool = False, _into: dict | None = None,
+             _vjp: Callable | None = None) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
     Parameters
@@ -357,7 +358,9 @@ def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False
     ``retain_grads`` or ``node.retain_grad()``). The graph is left intact.
 
     ``_into`` (used by :func:`cotangents`): a dict ``{node: None}`` filled with those nodes'
-    cotangents instead of writing ``.grad`` anywhere.
+    cotangents instead of writing ``.grad`` anywhere. ``_vjp`` (used by the vectorised
+    Jacobian): ``_vjp(node, g, create_graph)`` replaces ``node._vjp``, and ``grad`` is the
+    root's cotangent as given (a batch of them), not seeded.
 
     Example
     -------
@@ -374,7 +377,7 @@ def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False
                            "grad reaches it, or it was computed under no_grad)")
     order = toposort(root)
     # Cotangents, keyed by node (see toposort), each popped when its node is reached.
-    grads: dict = {root: root._seed(grad, create_graph)}
+    grads: dict = {root: root._seed(grad, create_graph) if _vjp is None else grad}
     pop, get = grads.pop, grads.get   # hot loop (once per node): local bound methods
     every = retain_grads or _into is not None   # visit every node (store or collect)
     anomaly = _mode.anomaly
@@ -392,7 +395,7 @@ def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False
                 g = _visit(node, g, create_graph, retain_grads, _into)
                 if not parents:
                     continue
-            cots = node._vjp(g, create_graph)
+            cots = node._vjp(g, create_graph) if _vjp is None else _vjp(node, g, create_graph)
             if anomaly:
                 _check_cotangents(node, cots)
             i = 0
@@ -424,7 +427,7 @@ def _visit(node: Node, g: Any, create_graph: bool, retain_grads: bool,
 
 
 def cotangents(root: Node, inputs: list | tuple, grad: Any = None, *,
-               create_graph: bool = False) -> list:
+               create_graph: bool = False, _vjp: Callable | None = None) -> list:
     """The cotangents ``gᵀ ∂root/∂x`` for each node ``x`` in ``inputs``, writing no ``.grad``.
 
     The same driver as :func:`backward` (hooks run as usual), but pure: gradients are returned
@@ -441,5 +444,5 @@ def cotangents(root: Node, inputs: list | tuple, grad: Any = None, *,
     """
     into: dict = dict.fromkeys(inputs)   # keyed by node (identity), as in backward
     if root.requires_grad:
-        backward(root, grad, create_graph=create_graph, _into=into)
+        backward(root, grad, create_graph=create_graph, _into=into, _vjp=_vjp)
     return [into[x] for x in inputs]

@@ -22,7 +22,7 @@ from .tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "orthogonal_"]
+           "orthogonal_", "trunc_normal_", "eye_"]
 
 Rng = np.random.Generator | int | None
 
@@ -135,8 +135,8 @@ def ones_(tensor: Tensor) -> Tensor:
 
     Example
     -------
-    >>> al.nn.init.ones_(al.nn.Parameter(np.zeros(2)))
-    Tensor([1., 1.], dtype=float64, requires_grad=True)
+    >>> al.nn.init.ones_(al.nn.Parameter(np.zeros((2, 3)))).data.sum()
+    np.float64(6.0)
     """
     return _fill(tensor, 1.0, "ones_")
 
@@ -228,3 +228,43 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, *, rng: Rng = None) -> Tensor
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(tensor.shape), "orthogonal_")
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, *, rng: Rng = None) -> Tensor:
+    """Fill with draws from ``N(mean, std²)`` kept inside ``[a, b]`` (absolute bounds, as
+    PyTorch's; drawn by rejection, so ``[a, b]`` must hold a fair share of the distribution).
+
+    Example
+    -------
+    >>> w = al.nn.init.trunc_normal_(al.nn.Parameter(np.empty(1000)), std=0.02, a=-0.04,
+    ...                              b=0.04, rng=0)
+    >>> bool((abs(w.data) <= 0.04).all())
+    True
+    """
+    if not (std > 0 and a < b):
+        raise ValueError(f"trunc_normal_: needs std > 0 and a < b, got std={std}, a={a}, b={b}")
+    gen, n = _rng(rng), int(np.prod(np.shape(tensor)))
+    kept = np.empty(0)
+    for _ in range(100):
+        draw = gen.normal(mean, std, max(2 * (n - kept.size), 16))
+        kept = np.concatenate([kept, draw[(draw >= a) & (draw <= b)]])
+        if kept.size >= n:
+            return _fill(tensor, kept[:n].reshape(np.shape(tensor)), "trunc_normal_")
+    raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds too little of N({mean}, "
+                     f"{std}²) to sample from")
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, as ``np.eye``).
+
+    Example
+    -------
+    >>> al.nn.init.eye_(al.nn.Parameter(np.empty((2, 3)))).data
+    array([[1., 0., 0.],
+           [0., 1., 0.]])
+    """
+    if not isinstance(tensor, Tensor) or tensor.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-D tensor, got "
+                         f"{getattr(tensor, 'shape', type(tensor).__name__)}")
+    return _fill(tensor, np.eye(*tensor.shape), "eye_")

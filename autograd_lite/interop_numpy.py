@@ -187,7 +187,8 @@ LATER = {"var", "std", "prod", "cumsum", "cumprod", "einsum", "tensordot", "oute
          "trace", "diag", "diagonal", "tile", "repeat", "flip", "roll", "pad", "split",
          "array_split", "moveaxis", "tril", "triu", "take_along_axis", "vstack", "hstack",
          "sort", "round", "around", "cross", "kron", "logaddexp", "median", "quantile"}
-LINALG = {"det", "inv", "solve", "slogdet", "cholesky", "norm"}   # np.linalg.NAME → al.NAME
+LINALG = {"det", "inv", "solve", "slogdet", "cholesky", "norm", "svd", "svdvals", "matrix_norm",
+          "vector_norm"}   # np.linalg.NAME → al.linalg.NAME
 
 
 def _raw(x: Any) -> Any:
@@ -211,7 +212,8 @@ def array_function(self: Tensor, func: Any, types: Any, args: tuple, kwargs: dic
     space = np.linalg if func is getattr(np.linalg, name, None) else np
     later = None
     if name in (LATER if space is np else LINALG) and func is getattr(space, name, None):
-        later = getattr(sys.modules[__package__], name, None)   # al.NAME, at call time
+        home = sys.modules[__package__]                         # al.NAME, at call time
+        later = getattr(home.linalg if space is np.linalg else home, name, None)
     name = f"linalg.{name}" if space is np.linalg else name
     if later is not None:
         if kwargs.get("out") is not None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from .ops import normalize_axes
 from .ops.reduce import torch_aliases
+from .ops.spellings import dim_alias
 
 __all__ = ["Methods"]
 
@@ -70,6 +71,7 @@ class Methods:
         full = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
         return self.broadcast_to(full)
 
+    @dim_alias("squeeze")
     def squeeze(self, axis: Any = None) -> Any:
         """Remove axes of length one (all of them, or those in ``axis``)."""
         axes = normalize_axes(axis, self.ndim, "squeeze")
@@ -80,6 +82,7 @@ class Methods:
         return self.reshape(tuple(n for i, n in enumerate(self.shape)
                                   if i not in axes or n != 1))
 
+    @dim_alias("unsqueeze")
     def unsqueeze(self, axis: int) -> Any:
         """Insert an axis of length one at position ``axis``."""
         (axis,) = normalize_axes(axis, self.ndim + 1, "unsqueeze")

@@ -235,6 +235,16 @@ relu = ScalarOp("relu", lambda x: x if x > 0 else 0.0, (lambda g, out, x: g * _s
 # Scalar
 
 
+def _operator(op: ScalarOp) -> tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]]:
+    """The methods ``x op y`` and its reflected form ``y op x`` (for ``number op Scalar``)."""
+    def method(self: Any, other: Any) -> Any:
+        return _binary(op, self, other)
+
+    def reflected(self: Any, other: Any) -> Any:
+        return _binary(op, other, self)
+    return method, reflected
+
+
 class Scalar(Node):
     """A Python float in the graph: micrograd's ``Value`` on the shared engine.
 
@@ -338,23 +348,9 @@ class Scalar(Node):
         return s if create_graph else s.value
 
     # -- operators: - and / are compositions of +, * and ** --------------------------------
-    def __add__(self, other: Any) -> Scalar:
-        return _binary(add, self, other)
-
-    def __radd__(self, other: Any) -> Scalar:
-        return _binary(add, other, self)
-
-    def __mul__(self, other: Any) -> Scalar:
-        return _binary(mul, self, other)
-
-    def __rmul__(self, other: Any) -> Scalar:
-        return _binary(mul, other, self)
-
-    def __pow__(self, other: Any) -> Scalar:
-        return _binary(pow_, self, other)
-
-    def __rpow__(self, other: Any) -> Scalar:
-        return _binary(pow_, other, self)
+    __add__, __radd__ = _operator(add)
+    __mul__, __rmul__ = _operator(mul)
+    __pow__, __rpow__ = _operator(pow_)
 
     def __neg__(self) -> Scalar:
         return _apply(neg, (self,))

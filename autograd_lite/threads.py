@@ -1,73 +1,88 @@
-"""BLAS threads for small problems: :func:`blas_threads` and :func:`auto_threads`.
+"""The library's own worker threads, for kernels that split into blocks of rows.
 
-A multi-threaded BLAS (OpenBLAS's default: one thread per core) splits even a small matrix
-product between its threads, which then wait for each other at every call; when the cores are
-busy with other work, a waiting thread waits for a descheduled one. The small models
-``autograd-lite train`` builds are made of such products (the digits CNN's largest is
-``(64, 288) @ (288, 1024)``): on a shared two-core machine its default run took 58 s with
-OpenBLAS's two threads and 16 s with one. So the training loop asks for one BLAS thread when
-the model is small (:func:`auto_threads`), through threadpoolctl when it is installed (the
-``threads`` extra; NumPy and graphviz stay the only required packages).
+NumPy's ufuncs release the GIL, so the row blocks of one large ``exp`` (the fused cross-entropy's
+forward) or one in-place product (its backward) run in parallel on several threads. One thread
+by default: on a machine whose cores are busy (or for small arrays) threads do not pay; set the
+count with :func:`set_num_threads` (or the environment variable ``AUTOGRAD_LITE_NUM_THREADS``),
+as ``torch.set_num_threads`` sets PyTorch's. Arrays under :data:`MIN_BLOCK_BYTES` per thread
+always run on the calling thread alone.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["SMALL", "auto_threads", "blas_threads", "can_limit", "training_threads"]
+__all__ = ["set_num_threads", "get_num_threads", "run_rows"]
 
-SMALL = 1 << 20   # parameters with fewer elements than this make a small model
+MIN_BLOCK_BYTES = 1 << 20
+"""The least work (bytes of the array split) worth handing to one more thread."""
+
+_LOCK = threading.Lock()
+_STATE: dict = {"n": 1, "pool": None}
 
 
-def can_limit() -> bool:
-    """Whether BLAS threads can be limited at run time (threadpoolctl is importable)."""
-    return importlib.util.find_spec("threadpoolctl") is not None
-
-
-def auto_threads(sizes: Iterable[int]) -> int | None:
-    """The BLAS thread limit for a model whose parameters have ``sizes`` elements: 1 when the
-    largest has fewer than :data:`SMALL` (its products are too small to share between cores),
-    ``None`` (BLAS's own default) otherwise.
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (the calling one included) for the kernels that split into row blocks.
 
     Example
     -------
-    >>> auto_threads([32 * 9, 64 * 288, 640]), auto_threads([4096 * 4096])
-    (1, None)
+    >>> al.set_num_threads(2); al.get_num_threads()
+    2
+    >>> al.set_num_threads(1)                   # the default: the calling thread alone
     """
-    return 1 if max(sizes, default=0) < SMALL else None
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r:.40}")
+    with _LOCK:
+        if n != _STATE["n"]:
+            pool, _STATE["pool"], _STATE["n"] = _STATE["pool"], None, n
+            if pool is not None:
+                pool.shutdown(wait=False)
 
 
-@contextlib.contextmanager
-def blas_threads(n: int | None) -> Iterator[int | None]:
-    """Within the block, BLAS uses at most ``n`` threads (``None`` or 0: BLAS's default). Yields
-    the limit in force, ``None`` when none was applied (also when threadpoolctl is missing).
+def get_num_threads() -> int:
+    """The number of threads the row-block kernels use (see :func:`set_num_threads`).
 
     Example
     -------
-    >>> with blas_threads(1) as n:
-    ...     _ = np.ones((2, 2)) @ np.ones((2, 2))
-    >>> n in (1, None)
-    True
+    >>> al.set_num_threads(1); al.get_num_threads()
+    1
     """
-    if not n or not can_limit():
-        yield None
+    return _STATE["n"]
+
+
+def run_rows(fn: Callable[[slice], object], n_rows: int, nbytes: int) -> None:
+    """Call ``fn(rows)`` on slices of ``range(n_rows)`` that cover it once: one call on the
+    calling thread when there is one thread or little work (``nbytes`` in all), else one block
+    per thread, the first on the calling thread. An exception in any block is raised here."""
+    k = min(_STATE["n"], n_rows, nbytes // MIN_BLOCK_BYTES)
+    if k <= 1:
+        fn(slice(0, n_rows))
         return
-    import numpy  # noqa: F401  (load the BLAS before threadpoolctl looks for it)
-    from threadpoolctl import threadpool_limits
+    bounds = [n_rows * i // k for i in range(k + 1)]
+    with _LOCK:              # (submitted under the lock: set_num_threads cannot shut it first)
+        pool = _STATE["pool"]
+        if pool is None:     # (made again after each set_num_threads: its size is n − 1)
+            pool = _STATE["pool"] = ThreadPoolExecutor(max(_STATE["n"] - 1, 1),
+                                                       thread_name_prefix="autograd_lite")
+        futures = [pool.submit(fn, slice(a, b)) for a, b in zip(bounds[1:-1], bounds[2:])]
+    try:
+        fn(slice(0, bounds[1]))
+    finally:
+        for f in futures:
+            f.result()
 
-    with threadpool_limits(limits=int(n), user_api="blas"):
-        yield int(n)
+
+def _from_environment() -> None:
+    n = os.environ.get("AUTOGRAD_LITE_NUM_THREADS")
+    if n:
+        try:
+            set_num_threads(int(n))
+        except ValueError:
+            raise ValueError("AUTOGRAD_LITE_NUM_THREADS must be a positive int, "
+                             f"got {n!r}") from None
 
 
-def training_threads(threads: int | None, sizes: Iterable[int],
-                     log: Callable[[str], Any] = print) -> contextlib.AbstractContextManager:
-    """The BLAS limit a training run works under: ``threads`` if given (0: BLAS's default), else
-    :func:`auto_threads` of the parameters' ``sizes``; says so through ``log`` when a limit the
-    user asked for cannot be applied."""
-    if threads and not can_limit():
-        log("threadpoolctl is not installed, --threads is ignored (pip install "
-            "'autograd-lite[threads]', or set OPENBLAS_NUM_THREADS before starting)")
-    return blas_threads(threads if threads is not None else auto_threads(sizes))
+_from_environment()

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import data as datasets
 from . import functional, nn, optim
+from .blas import training_threads
 from .checkpoint import atomic_write, load, save
 from .engine import no_grad
 from .preflight import (
@@ -40,7 +41,6 @@ from .preflight import (
     output_dir,
     positive_int,
 )
-from .threads import training_threads
 
 __all__ = ["History", "Progress", "Config", "Result", "fit", "evaluate", "run", "resume",
            "parse_sizes", "estimate_memory", "DEFAULTS"]

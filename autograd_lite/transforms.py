@@ -32,7 +32,8 @@ import numpy as np
 
 from . import ops
 from .engine import cotangents, enable_grad
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
+from .vectorize import jacobian as _batched_jacobian
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
@@ -259,9 +260,44 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], t
     return _output(y, traced), vjp_fn
 
 
+def _keys(d: dict) -> str:
+    return ", ".join(sorted(map(repr, d))) or "(none)"
+
+
+def _tangent_leaves(primal: Any, tangent: Any, path: str) -> list[tuple[str, Any]]:
+    """The leaves of ``tangent`` (with their paths) in the order of ``primal``'s leaves; the two
+    must have the same structure: dicts with the same keys (in any order), lists or tuples of
+    the same length, arrays where ``primal`` has arrays."""
+    if not _is_container(primal):
+        if _is_container(tangent):
+            raise ValueError(f"jvp: the tangent {path} is a {type(tangent).__name__} of "
+                             "several arrays, but the primal there is one array")
+        return [(path, tangent)]
+    if isinstance(primal, dict):
+        if not isinstance(tangent, dict) or set(tangent) != set(primal):
+            got = (f"keys {_keys(tangent)}" if isinstance(tangent, dict)
+                   else f"a {type(tangent).__name__}")
+            raise ValueError(f"jvp: the tangent {path} must be a dict with the primal's keys "
+                             f"{_keys(primal)}, got {got}")
+        keys: Any = list(primal)
+    else:
+        if not isinstance(tangent, (list, tuple)) or len(tangent) != len(primal):
+            got = (f"{len(tangent)}" if isinstance(tangent, (list, tuple))
+                   else f"a {type(tangent).__name__}")
+            raise ValueError(f"jvp: the tangent {path} must be a list or tuple of "
+                             f"{len(primal)} items, as the primal, got {got}")
+        keys = range(len(primal))
+    return [leaf for k in keys
+            for leaf in _tangent_leaves(primal[k], tangent[k], f"{path}[{k!r}]")]
+
+
 def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
         ) -> tuple[Any, Any]:
     """``f(*primals)`` and the forward-mode derivative ``J v`` along ``tangents``.
+
+    A primal may be a container (a dict, list or tuple of arrays, nested, as in :func:`grad`);
+    its tangent then has the same structure (dicts with the same keys, sequences of the same
+    length, an array of the primal's shape at every leaf). ``f`` returns a Tensor.
 
     Implemented with two reverse passes (the "double-VJP trick"): ``u ↦ uᵀ J`` is recorded for
     a dummy ``u``, and is linear in ``u``, so differentiating ``⟨uᵀ J, v⟩`` with respect to ``u``
@@ -271,22 +307,28 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     -------
     >>> jvp(lambda x: x * x, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
     (array([1., 4.]), array([2., 0.]))
+    >>> jvp(lambda p: (p["w"] * p["b"]).sum(), ({"w": np.ones(2), "b": np.ones(2)},),
+    ...     ({"w": np.array([1.0, 2.0]), "b": np.zeros(2)},))
+    (array(2.), array(3.))
     """
+    for name, v in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(v, (list, tuple)):
+            raise TypeError(f"jvp: {name} must be a tuple or list (one entry per argument of "
+                            f"f), got {type(v).__name__}")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
-    if any(_is_container(p) for p in primals):
-        raise TypeError("jvp: primals must be arrays or Tensors (containers are not supported "
-                        "in jvp; use vjp or grad)")
+    vs = [leaf for i, (p, t) in enumerate(zip(primals, tangents))
+          for leaf in _tangent_leaves(p, t, f"tangents[{i}]")]
     y, xs, traced, _ = _call(f, primals, {}, tuple(range(len(primals))), "jvp")
-    for x, v in zip(xs, tangents):
+    for x, (path, v) in zip(xs, vs):
         if np.shape(v) != x.shape:
             raise ValueError(f"jvp: tangent of shape {np.shape(v)} for a primal of shape "
-                             f"{x.shape}")
+                             f"{x.shape} (at {path})")
     u = Tensor(np.zeros(y.shape, dtype=y.dtype), requires_grad=True)
     with enable_grad():
         cots = cotangents(y, xs, u, create_graph=True)
-        terms = [(c * v).sum() for c, v in zip(cots, tangents) if c is not None]
+        terms = [(c * v).sum() for c, (_, v) in zip(cots, vs) if c is not None]
         inner = terms[0] if terms else None
         for t in terms[1:]:
             inner = inner + t
@@ -294,11 +336,15 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     return _output(y, traced), _result(jv, u, traced)
 
 
-def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
+def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
+             vectorize: bool = True) -> Callable[..., Any]:
     """The Jacobian of ``f``: shape ``f(x).shape + x.shape`` (a tuple for a tuple ``argnums``).
 
-    Built one row at a time, one VJP per output element (reverse mode), from a single forward
-    pass.
+    Reverse mode from a single forward pass: row ``k`` is the VJP of the ``k``-th basis vector.
+    With ``vectorize=True`` (the default; PyTorch's ``vectorize=True``, JAX's ``jacrev``)
+    all rows are backpropagated at once, as one batch of cotangents (see
+    :mod:`autograd_lite.vectorize`; ops whose VJPs cannot take a batch run slice by slice, and a
+    graph with hooks falls back to rows); ``vectorize=False`` runs one backward pass per row.
 
     Example
     -------
@@ -306,8 +352,13 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
     array([[2., 0.],
            [0., 4.]])
     """
+    vectorize_ = bool(vectorize)
+
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         y, xs, traced, trees = _call(f, args, kwargs, argnums, "jacobian")
+        jacs = _batched_jacobian(y, xs, traced) if vectorize_ else None
+        if jacs is not None:
+            return _pack(jacs, argnums, trees)
         rows: list[list] = [[] for _ in xs]
         for k in range(y.size):
             e = np.zeros(y.size, dtype=y.dtype)
@@ -328,21 +379,53 @@ def _stack(rows: list, shape: tuple, x: Tensor, traced: bool) -> Any:
     return np.stack(rows).reshape(shape)
 
 
-def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
+            vectorize: bool = True) -> Callable[..., Any]:
     """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
 
     ``jacobian(grad(f))``: the gradient is computed with its backward pass recorded, then
-    differentiated row by row. For large inputs use :func:`hvp` instead.
+    differentiated, all rows at once (``vectorize=True``, one batched backward pass through the
+    gradient's graph) or row by row. For large inputs use :func:`hvp` instead. For a container
+    argument the result is nested as in JAX: ``hessian(f)(d)[a][b]`` is the block
+    ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``.
 
     Example
     -------
     >>> hessian(lambda x: (x ** 3).sum())(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
+    >>> hessian(lambda d: d["a"] ** 2 * d["b"])({"a": np.array(1.0), "b": np.array(3.0)})
+    {'a': {'a': array(6.), 'b': array(2.)}, 'b': {'a': array(2.), 'b': array(0.)}}
     """
     if not isinstance(argnums, int):
         raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
-    return jacobian(grad(f, argnums), argnums)
+    dense = jacobian(grad(f, argnums), argnums, vectorize=vectorize)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if -len(args) <= argnums < len(args) and _is_container(args[argnums]):
+            return _tree_hessian(f, argnums % len(args), args, kwargs, vectorize)
+        return dense(*args, **kwargs)
+    return wrapped
+
+
+def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: dict,
+                  vectorize: bool) -> Any:
+    """The Hessian in a container argument: that of ``f`` over all its leaves raveled into one
+    vector, cut into one block per pair of leaves (nested in the container's structure)."""
+    leaves, rebuild = _flatten(args[argnum])
+    flat = [as_tensor(leaf, "hessian", what="a leaf of the input") for leaf in leaves]
+    shapes, sizes = [t.shape for t in flat], [t.size for t in flat]
+    ends = np.cumsum(sizes).tolist()
+    starts = [e - n for e, n in zip(ends, sizes)]
+    vec = ops.concatenate(*[t.reshape(-1) for t in flat], axis=0)
+
+    def f_flat(v: Tensor) -> Tensor:
+        parts = [v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)]
+        return f(*args[:argnum], rebuild(parts), *args[argnum + 1:], **kwargs)
+    h = hessian(f_flat, vectorize=vectorize)(vec)
+    blocks = [[h[s1:e1, s2:e2].reshape(a + b) for s2, e2, b in zip(starts, ends, shapes)]
+              for s1, e1, a in zip(starts, ends, shapes)]
+    return rebuild([rebuild(row) for row in blocks])
 
 
 def hvp(f: Callable[..., Tensor], x: Any, v: Any) -> Any:

@@ -300,6 +300,7 @@ def pinned_threads(n: int | None) -> Iterator[dict[str, Any]]:
                              for p in threadpool_info()]
         import autograd_lite as al
         if hasattr(al, "set_num_threads"):          # the library's own pool, where it has one
+            stack.callback(al.set_num_threads, al.get_num_threads())
             al.set_num_threads(n)
             info["autograd_lite threads"] = n
         yield info

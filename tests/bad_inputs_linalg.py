@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import autograd_lite as al
+from autograd_lite import Tensor as T
 
-from .bad_inputs_table import NOT_NUMBERS, bad, x
+from .bad_inputs_table import NOT_NUMBERS, backward_ok, bad, ok, x
 
 ROWS = [
     *[bad(f"{name}: {what}", (lambda f=f, v=v: f(v, np.ones(2))), TypeError, name)
@@ -19,6 +20,26 @@ ROWS = [
           f"{name}: expected square matrices (..., n, n), got shape (2, 3)")
       for name, f in {"inv": al.inv, "det": al.det, "cholesky": al.cholesky,
                       "slogdet": al.slogdet}.items()],
+    *[bad(f"svd: {what}", (lambda v=v: al.svd(v)), TypeError, "svd")
+      for what, v in NOT_NUMBERS.items()],
+    *[bad(f"{name}: a vector", (lambda f=f: f(np.ones(3))), ValueError,
+          f"{name}: expected matrices (..., m, n), got shape (3,)")
+      for name, f in {"svd": al.svd, "svdvals": al.svdvals}.items()],
+    *[bad(f"{name}: nan", (lambda f=f: f(np.full((2, 2), np.nan))), ValueError,
+          f"{name}: the matrix ((2, 2)) holds inf or nan")
+      for name, f in {"svd": al.svd, "svdvals": al.svdvals}.items()],
+    bad("svd: full_matrices not a bool", lambda: al.svd(np.eye(2), full_matrices="yes"),
+        TypeError, "svd: full_matrices must be a bool"),
+    ok("norm: the nuclear norm of a zero matrix has gradient 0",
+       lambda: al.norm(T(np.zeros((2, 3)), requires_grad=True), "nuc"),
+       lambda r: r.data == 0 and backward_ok(r)),
+    ok("svd: an empty matrix", lambda: al.svd(T(np.zeros((0, 2)), requires_grad=True))[2],
+       lambda r: r.shape == (2, 2)),
+    *[bad(f"{name}: float16", (lambda f=f: f(np.eye(2, dtype=np.float16))), TypeError,
+          f"{name}: float16 arrays ((2, 2)) are not supported by NumPy's linalg")
+      for name, f in {"inv": al.inv, "det": al.det, "cholesky": al.cholesky, "svd": al.svd,
+                      "svdvals": al.svdvals, "slogdet": al.slogdet,
+                      "solve": lambda a: al.solve(a, np.ones(2))}.items()],
     bad("inv: a singular matrix", lambda: al.inv(np.ones((2, 2))), ValueError,
         "inv: the matrix ((2, 2)) is singular"),
     bad("cholesky: not positive-definite", lambda: al.cholesky(-np.eye(2)), ValueError,

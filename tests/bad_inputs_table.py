@@ -121,8 +121,11 @@ GENERATED = (
            lambda t: (t * t).sum())(v)), TypeError, where)   # hessian = jacobian(grad(f))
        for name, where in (("grad", "grad: "), ("value_and_grad", "grad: "),
                            ("jacobian", "jacobian: "), ("hessian", "jacobian: "))
-       for what, v in NOT_NUMBERS.items() if what != "a dict"]   # a dict is a container:
+       for what, v in NOT_NUMBERS.items() if what != "a dict"
+       and (name, what) != ("hessian", "a list of strings")]   # a dict is a container:
     # its leaves are differentiated (a pytree), and a leaf that is not numbers is named
+    + [bad("hessian: a list of strings as the input", lambda: al.hessian(
+           lambda t: (t * t).sum())(["a", "b"]), TypeError, "hessian: ")]
     + [bad(f"{name}: a dict holding a string", (lambda name=name: getattr(al, name)(
            lambda d: (d["a"] * d["a"]).sum())({"a": "abc"})), TypeError, where)
        for name, where in (("grad", "grad: "), ("value_and_grad", "grad: "),

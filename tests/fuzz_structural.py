@@ -436,7 +436,7 @@ NOT_FUZZED = {"scatter_add": "internal: the VJP of getitem, reached through ever
 PENDING = {
     "gelu", "softplus", "elu", "celu", "leaky_relu", "hardtanh",          # elementwise, params
     "take_along_axis", "scatter_along", "prod", "vector_norm", "cumsum", "cumprod",
-    "logcumsumexp", "inv", "det", "logabsdet", "solve", "cholesky", "einsum",
+    "logcumsumexp", "inv", "det", "logabsdet", "solve", "cholesky", "svd", "svdvals", "einsum",
     "conv1d", "conv2d", "conv2d_weight", "conv_transpose2d", "unfold", "fold",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pool_scatter",
     "scaled_dot_product_attention", "binary_cross_entropy_with_logits", "layer_norm",

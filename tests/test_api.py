@@ -85,17 +85,18 @@ def test_readme_op_table_is_generated_from_the_op_table():
 
 # Each module may import only from its own layer or the layers below (the README's table).
 LAYERS = [
-    {"engine"},
+    {"engine", "threads"},   # (threads: the row-block worker pool; stdlib only)
     {"ops"},
     {"inplace", "methods"},
     {"tensor", "scalar"},
-    {"api", "creation", "functional", "fused", "interop_numpy", "composites"},
-    {"nn", "optim", "data", "transforms", "gradcheck", "checkpoint", "datasets", "losses",
+    {"api", "creation", "functional", "fused", "interop_numpy", "composites", "linalg"},
+    {"nn", "optim", "data", "transforms", "vectorize", "gradcheck", "checkpoint", "datasets",
+     "losses",
      "containers", "layers", "init", "optimizers", "schedulers", "conv_layers", "module",
      "optimizer",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
      "preflight",  # (checks before work: options, memory, output paths; stdlib only)
-     "threads",    # (BLAS thread limits for small problems; stdlib + optional threadpoolctl)
+     "blas",       # (BLAS thread limits for small problems; stdlib + optional threadpoolctl)
      "normalization"},
     {"train", "examples"},
     {"viz", "viz_labels", "notation", "notation_index", "compare", "onnx", "sweep"},

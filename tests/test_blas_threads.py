@@ -1,4 +1,4 @@
-"""BLAS thread limits for small problems (autograd_lite.threads) and ``train --threads``."""
+"""BLAS thread limits for small problems (autograd_lite.blas) and ``train --threads``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from autograd_lite import nn, threads, train
+from autograd_lite import blas, nn, train
 from autograd_lite.cli import main
 
 
@@ -19,19 +19,19 @@ def _blas_threads() -> set[int]:
 
 def test_auto_threads_is_one_for_small_models_only():
     small = [p.size for p in nn.DigitsCNN(rng=0).parameters()]
-    assert threads.auto_threads(small) == 1
-    assert threads.auto_threads([threads.SMALL]) is None
-    assert threads.auto_threads([]) == 1
+    assert blas.auto_threads(small) == 1
+    assert blas.auto_threads([blas.SMALL]) is None
+    assert blas.auto_threads([]) == 1
 
 
 def test_blas_threads_limits_inside_the_block_and_restores_after():
     pytest.importorskip("threadpoolctl")
     before = _blas_threads()
-    with threads.blas_threads(1) as n:
+    with blas.blas_threads(1) as n:
         assert n == 1 and _blas_threads() == {1}
     assert _blas_threads() == before
     for none in (None, 0):
-        with threads.blas_threads(none) as n:
+        with blas.blas_threads(none) as n:
             assert n is None and _blas_threads() == before
 
 
@@ -40,10 +40,10 @@ def test_without_threadpoolctl_nothing_is_limited_and_a_request_is_reported(monk
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "threadpoolctl" else real(name, *a))
     said = []
-    with threads.training_threads(2, [10], said.append) as n:
+    with blas.training_threads(2, [10], said.append) as n:
         assert n is None
     assert "threadpoolctl is not installed, --threads is ignored" in said[0]
-    with threads.training_threads(None, [10], said.append) as n:   # auto: silent
+    with blas.training_threads(None, [10], said.append) as n:   # auto: silent
         assert n is None and len(said) == 1
 
 

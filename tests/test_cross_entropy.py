@@ -229,6 +229,26 @@ def test_bad_input_raises_a_clear_error(z, y, kw, error, match, fused):
         cross_entropy(z, y, fused=fused, **kw)
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int32", ">i8", "uint8", "uint64"])
+@pytest.mark.parametrize("ignore_index", [-100, None, 2])
+def test_the_one_reduction_range_check_holds_for_every_integer_dtype(dtype, ignore_index):
+    # the common case is checked with one reduction over the targets read as unsigned (a
+    # negative index wraps above C); the culprit is then found and named
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    good = np.array([0, 2, 1, 1]).astype(dtype)
+    want = cross_entropy(z, good.astype(np.int64), ignore_index=ignore_index).item()
+    assert cross_entropy(z, good, ignore_index=ignore_index).item() == want
+    for bad, shown in ([0, 1, 3, 1], 3), ([0, -1, 1, 1], -1):
+        if np.dtype(dtype).kind == "u" and shown < 0:
+            continue
+        with pytest.raises(IndexError, match=rf"target\[{bad.index(shown)}\] = {shown} "):
+            cross_entropy(z, np.array(bad).astype(dtype), ignore_index=ignore_index)
+    if np.dtype(dtype).kind == "i" and ignore_index == -100:    # the sentinel itself is fine
+        y = np.array([0, -100, 1, 1]).astype(dtype)
+        assert cross_entropy(z, y).item() == pytest.approx(
+            cross_entropy(z[[0, 2, 3]], np.array([0, 1, 1])).item(), rel=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # Second derivatives
 

@@ -143,7 +143,7 @@ NOT_OPS = {   # public names that are not differentiable operations on Tensors
                   "gradgradcheck", "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad",
                   "vjp", "Scalar", "grads", "scalars", "values", "draw_graph",
                   "draw_side_by_side", "explain", "graph_stats", "save_graph", "data",
-                  "functional", "nn", "ops", "optim"},
+                  "functional", "nn", "ops", "optim", "get_num_threads", "set_num_threads"},
     "methods": {"add_", "sub_", "mul_", "div_", "copy_", "fill_", "zero_",   # in place: core
                 "backward", "data", "detach", "dtype", "grad", "id", "is_leaf", "item", "name",
                 "ndim", "numpy", "op", "register_hook", "requires_grad", "requires_grad_",
@@ -161,11 +161,11 @@ PENDING_PUBLIC = {
     "array_split", "chunk", "repeat", "repeat_interleave", "tile", "flip", "roll", "moveaxis",
     "swapaxes", "flatten", "unflatten", "meshgrid", "vstack", "hstack", "diag", "diagonal",
     "trace", "triu", "tril", "gather", "scatter_add", "index_add", "outer", "inner", "dot",
-    "tensordot", "slogdet", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal",
+    "tensordot", "slogdet", "svd", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal",
     "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
     "logical_xor", "logical_not", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "nll_loss", "kl_div", "margin_ranking_loss",
-    "cosine_embedding_loss", "interop_numpy", "losses", "from_dlpack", "fused",
+    "cosine_embedding_loss", "interop_numpy", "losses", "from_dlpack", "fused", "linalg",
     # Tensor methods
     "clamp", "clone", "double", "float", "t", "to", "view",
 }

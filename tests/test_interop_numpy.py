@@ -106,6 +106,33 @@ def test_dim_and_keepdim_are_aliases_of_axis_and_keepdims():
             getattr(x, name)(keepdims=True, keepdim=True)
 
 
+def test_every_axis_argument_has_the_dim_spelling():
+    """PyTorch users type dim=: every public function and Tensor method with an axis takes it
+    (cross_entropy and nll_loss excepted: PyTorch's have no dim either)."""
+    import inspect
+
+    from autograd_lite.ops.spellings import takes_dim_alias
+    missing = [n for n in al.__all__ if takes_dim_alias(getattr(al, n, None))]
+    missing += [f"Tensor.{n}" for n in dir(al.Tensor)
+                if not n.startswith("_") and takes_dim_alias(getattr(al.Tensor, n))]
+    assert sorted(missing) == ["cross_entropy", "nll_loss"]
+    x = al.Tensor(X, requires_grad=True)
+    checks = [(x.softmax(dim=0), x.softmax(0)), (al.log_softmax(x, dim=0), al.log_softmax(x, 0)),
+              (x.cumsum(dim=1), x.cumsum(1)), (al.stack([x, x], dim=1), al.stack([x, x], 1)),
+              (x.unsqueeze(dim=1), x.unsqueeze(1)),
+              (x.var(dim=1, keepdim=True), x.var(1, keepdims=True)),
+              (al.concatenate([x, x], dim=1), al.concatenate([x, x], 1)),
+              (x.argmax(dim=0), x.argmax(0)), (x.norm(dim=1), x.norm(axis=1)),
+              (x.sort(dim=0), x.sort(0)), (al.flip(x, dim=1), al.flip(x, 1))]
+    for a, b in checks:
+        np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(TypeError, match="cumsum: give axis= or its alias dim=, not both"):
+        x.cumsum(0, dim=1)
+    with pytest.raises(TypeError, match="var: give keepdims= or its alias keepdim=, not both"):
+        al.var(x, 0, keepdims=True, keepdim=True)
+    assert "dim" in inspect.signature(al.softmax).parameters
+
+
 def test_pytorch_method_aliases():
     x = al.Tensor(X.astype(np.float32), requires_grad=True)
     assert x.view(3, 2).shape == (3, 2) and x.view(-1).shape == (6,)

@@ -274,6 +274,24 @@ def test_random_initialisers_have_the_documented_spread(name, kwargs, std):
         assert np.abs(w.data).max() <= std * math.sqrt(3) * (1 + 1e-6)
 
 
+def test_trunc_normal_and_eye_as_pytorch():
+    torch = pytest.importorskip("torch")
+    w = nn.init.trunc_normal_(Parameter(np.empty((200, 300), dtype=np.float32)), mean=0.5,
+                              std=1.0, a=-0.5, b=1.0, rng=0).data
+    t = torch.nn.init.trunc_normal_(torch.empty(200, 300), mean=0.5, std=1.0, a=-0.5, b=1.0)
+    assert w.dtype == np.float32 and w.min() >= -0.5 and w.max() <= 1.0
+    assert abs(w.mean() - t.mean().item()) < 0.01 and abs(w.std() - t.std().item()) < 0.01
+    np.testing.assert_array_equal(nn.init.eye_(Parameter(np.ones((3, 2)))).data,
+                                  torch.nn.init.eye_(torch.ones(3, 2)).numpy())
+    with pytest.raises(ValueError, match="trunc_normal_: needs std > 0 and a < b"):
+        nn.init.trunc_normal_(Parameter(np.ones(3)), a=1.0, b=0.0)
+    with pytest.raises(ValueError, match=r"trunc_normal_: \[a, b\] = \[50.0, 51.0\] holds too "
+                       "little"):
+        nn.init.trunc_normal_(Parameter(np.ones(3)), a=50.0, b=51.0, rng=0)
+    with pytest.raises(ValueError, match=r"eye_: needs a 2-D tensor, got \(3,\)"):
+        nn.init.eye_(Parameter(np.ones(3)))
+
+
 def test_orthogonal_constant_zeros_ones_and_errors():
     for shape in [(4, 6), (6, 4), (3, 2, 2)]:
         w = nn.init.orthogonal_(Parameter(np.empty(shape)), gain=2.0, rng=1).data

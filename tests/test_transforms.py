@@ -440,7 +440,8 @@ def test_readme_example_runs():
     section = readme.split("## Jacobians, Hessians and gradients of gradients", 1)[1]
     section = section.split("\n## ", 1)[0]
     blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
-    assert len(blocks) == 2          # the transforms, then containers
+    assert len(blocks) == 4          # the transforms, containers, jvp over containers, the
+                                     # vectorised Hessian
     scope: dict = {}
     for code in blocks:
         exec(compile(code, "README.md", "exec"), scope)

@@ -1,5 +1,5 @@
 """Composite linear algebra: ``outer``, ``inner``, ``dot``, ``tensordot`` (NumPy's semantics,
-through ``reshape``/``transpose``/``matmul``) and ``slogdet``."""
+through ``reshape``/``transpose``/``matmul``), ``slogdet`` and ``svd``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from .. import ops
 from ..tensor import Tensor, as_tensor
 
-__all__ = ["outer", "inner", "dot", "tensordot", "slogdet"]
+__all__ = ["outer", "inner", "dot", "tensordot", "slogdet", "svd"]
 
 METHODS = ["dot"]
 
@@ -100,10 +100,8 @@ def dot(a: Any, b: Any) -> Tensor:
     Tensor(11., dtype=float64)
     """
     ta, tb = as_tensor(a, "dot"), as_tensor(b, "dot")
-    if ta.ndim == 0 or tb.ndim == 0:
-        return ta * tb
-    if tb.ndim == 1:
-        return tensordot(ta, tb, ([-1], [0]))
+    if ta.ndim == 0 or tb.ndim <= 1:    # a scalar factor, or a vector b: the same as np.inner
+        return inner(ta, tb)
     return tensordot(ta, tb, ([-1], [-2]))
 
 
@@ -120,3 +118,36 @@ def slogdet(x: Any) -> tuple[Tensor, Tensor]:
     t = as_tensor(x, "slogdet")
     logabs = ops.OPS["logabsdet"](t)
     return Tensor(np.linalg.slogdet(t.data)[0]), logabs
+
+
+def svd(x: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+    """The singular value decomposition ``x = U diag(S) Vh`` of matrices ``(..., m, n)``, as
+    ``np.linalg.svd`` / ``torch.linalg.svd``: a tuple ``(U, S, Vh)``, or ``S`` alone when
+    ``compute_uv=False`` (that is :func:`svdvals`).
+
+    Differentiable in U, S and Vh (PyTorch's rule). As in PyTorch, the gradient through U or Vh
+    is only defined for distinct nonzero singular values (repeated ones give inf/nan: the
+    singular vectors are not unique there; S alone is always fine), the function must not
+    depend on the sign of a singular vector pair, and with ``full_matrices=True`` the columns
+    of U and rows of Vh beyond ``min(m, n)`` get no gradient (an arbitrary basis).
+
+    Example
+    -------
+    >>> u, s, vh = al.svd([[3.0, 0.0], [0.0, -4.0], [0.0, 0.0]], full_matrices=False)
+    >>> u.shape, s, vh.shape
+    ((3, 2), Tensor([4., 3.], dtype=float64), (2, 2))
+    """
+    t = as_tensor(x, "svd")
+    for name, flag in (("full_matrices", full_matrices), ("compute_uv", compute_uv)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"svd: {name} must be a bool, got {flag!r:.40}")
+    if not compute_uv:
+        return ops.OPS["svdvals"](t)
+    if t.ndim < 2:
+        raise ValueError(f"svd: expected matrices (..., m, n), got shape {t.shape}")
+    packed = ops.OPS["svd"](t, full_matrices=bool(full_matrices))
+    m, n = t.shape[-2:]
+    k = min(m, n)
+    cols, rows = (m, n) if full_matrices else (k, k)
+    return (packed[..., :m, :cols], packed[..., m, :k],
+            packed[..., m + 1:, :rows].mT)

@@ -7,83 +7,61 @@ not part of any graph; use it as a mask (``al.where``) or a test.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor, as_tensor
 
-__all__ = ["isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "not_equal", "less",
-           "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
-           "logical_not"]
-
 METHODS = ["isnan", "isinf", "isfinite", "isclose", "allclose", "logical_and", "logical_or",
            "logical_xor", "logical_not"]
 
 
-def _unary(fn: Any, name: str, doc: str) -> Any:
-    def predicate(x: Any) -> Tensor:
-        return Tensor(fn(as_tensor(x, name).data))
-    predicate.__name__ = predicate.__qualname__ = name
-    predicate.__doc__ = doc
-    return predicate
-
-
-def _binary(fn: Any, name: str, doc: str) -> Any:
-    def predicate(x: Any, y: Any) -> Tensor:
-        a, b = as_tensor(x, name).data, as_tensor(y, name).data
+def _predicate(fn: np.ufunc, name: str, what: str, args: str, shows: str) -> Any:
+    """``name(x)`` or ``name(x, y)`` (by ``fn.nin``) over Tensor data, with a running example."""
+    def predicate(*xs: Any) -> Tensor:
+        if len(xs) != fn.nin:
+            raise TypeError(f"{name} takes {fn.nin} argument(s), got {len(xs)}")
+        arrays = [as_tensor(x, name).data for x in xs]
         try:
-            return Tensor(fn(a, b))
+            return Tensor(fn(*arrays))
         except ValueError:
-            raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                             "together") from None
+            raise ValueError(f"{name}: shapes {' and '.join(str(a.shape) for a in arrays)} "
+                             "cannot be broadcast together") from None
     predicate.__name__ = predicate.__qualname__ = name
-    predicate.__doc__ = doc
+    predicate.__signature__ = inspect.Signature(   # type: ignore[attr-defined]
+        [inspect.Parameter(v, inspect.Parameter.POSITIONAL_ONLY) for v in "xy"[:fn.nin]],
+        return_annotation=Tensor)
+    predicate.__doc__ = (f"{what} (a boolean Tensor, no gradient).\n\nExample\n-------\n"
+                         f">>> al.{name}({args})\nTensor({shows}, dtype=bool)\n")
     return predicate
 
 
-def _doc(what: str, call: str, shows: str) -> str:
-    return f"{what} (a boolean Tensor, no gradient).\n\nExample\n-------\n>>> {call}\n{shows}\n"
-
-
-isnan = _unary(np.isnan, "isnan", _doc("Where ``x`` is NaN", "al.isnan([1.0, np.nan])",
-                                       "Tensor([False,  True], dtype=bool)"))
-isinf = _unary(np.isinf, "isinf", _doc("Where ``x`` is ±inf", "al.isinf([1.0, -np.inf])",
-                                       "Tensor([False,  True], dtype=bool)"))
-isfinite = _unary(np.isfinite, "isfinite",
-                  _doc("Where ``x`` is neither NaN nor ±inf", "al.isfinite([1.0, np.nan])",
-                       "Tensor([ True, False], dtype=bool)"))
-logical_not = _unary(np.logical_not, "logical_not",
-                     _doc("Elementwise not (nonzero is true)", "al.logical_not([0.0, 2.0])",
-                          "Tensor([ True, False], dtype=bool)"))
-
-equal = _binary(np.equal, "equal", _doc("Where ``x == y``", "al.equal([1.0, 2.0], 2.0)",
-                                        "Tensor([False,  True], dtype=bool)"))
-not_equal = _binary(np.not_equal, "not_equal",
-                    _doc("Where ``x != y``", "al.not_equal([1.0, 2.0], 2.0)",
-                         "Tensor([ True, False], dtype=bool)"))
-less = _binary(np.less, "less", _doc("Where ``x < y``", "al.less([1.0, 2.0], 2.0)",
-                                     "Tensor([ True, False], dtype=bool)"))
-less_equal = _binary(np.less_equal, "less_equal",
-                     _doc("Where ``x <= y``", "al.less_equal([1.0, 3.0], 2.0)",
-                          "Tensor([ True, False], dtype=bool)"))
-greater = _binary(np.greater, "greater", _doc("Where ``x > y``", "al.greater([1.0, 3.0], 2.0)",
-                                              "Tensor([False,  True], dtype=bool)"))
-greater_equal = _binary(np.greater_equal, "greater_equal",
-                        _doc("Where ``x >= y``", "al.greater_equal([1.0, 2.0], 2.0)",
-                             "Tensor([False,  True], dtype=bool)"))
-logical_and = _binary(np.logical_and, "logical_and",
-                      _doc("Elementwise and (nonzero is true)",
-                           "al.logical_and([1.0, 1.0], [0.0, 2.0])",
-                           "Tensor([False,  True], dtype=bool)"))
-logical_or = _binary(np.logical_or, "logical_or",
-                     _doc("Elementwise or (nonzero is true)",
-                          "al.logical_or([0.0, 0.0], [0.0, 2.0])",
-                          "Tensor([False,  True], dtype=bool)"))
-logical_xor = _binary(np.logical_xor, "logical_xor",
-                      _doc("Elementwise exclusive or (nonzero is true)",
-                           "al.logical_xor([1.0, 1.0], [0.0, 2.0])",
-                           "Tensor([ True, False], dtype=bool)"))
+# name: (NumPy ufunc, what it tests, example arguments, what the example prints)
+_PREDICATES = {
+    "isnan": (np.isnan, "Where ``x`` is NaN", "[1.0, np.nan]", "[False,  True]"),
+    "isinf": (np.isinf, "Where ``x`` is ±inf", "[1.0, -np.inf]", "[False,  True]"),
+    "isfinite": (np.isfinite, "Where ``x`` is neither NaN nor ±inf", "[1.0, np.nan]",
+                 "[ True, False]"),
+    "logical_not": (np.logical_not, "Elementwise not (nonzero is true)", "[0.0, 2.0]",
+                    "[ True, False]"),
+    "equal": (np.equal, "Where ``x == y``", "[1.0, 2.0], 2.0", "[False,  True]"),
+    "not_equal": (np.not_equal, "Where ``x != y``", "[1.0, 2.0], 2.0", "[ True, False]"),
+    "less": (np.less, "Where ``x < y``", "[1.0, 2.0], 2.0", "[ True, False]"),
+    "less_equal": (np.less_equal, "Where ``x <= y``", "[1.0, 3.0], 2.0", "[ True, False]"),
+    "greater": (np.greater, "Where ``x > y``", "[1.0, 3.0], 2.0", "[False,  True]"),
+    "greater_equal": (np.greater_equal, "Where ``x >= y``", "[1.0, 2.0], 2.0", "[False,  True]"),
+    "logical_and": (np.logical_and, "Elementwise and (nonzero is true)", "[1.0, 1.0], [0.0, 2.0]",
+                    "[False,  True]"),
+    "logical_or": (np.logical_or, "Elementwise or (nonzero is true)", "[0.0, 0.0], [0.0, 2.0]",
+                   "[False,  True]"),
+    "logical_xor": (np.logical_xor, "Elementwise exclusive or (nonzero is true)",
+                    "[1.0, 1.0], [0.0, 2.0]", "[ True, False]"),
+}
+globals().update({name: _predicate(fn, name, *rest)
+                  for name, (fn, *rest) in _PREDICATES.items()})
+__all__ = [*_PREDICATES, "isclose", "allclose"]
 
 
 def _tolerances(rtol: Any, atol: Any, where: str) -> tuple[float, float]:

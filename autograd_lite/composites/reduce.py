@@ -5,7 +5,8 @@ Conventions where the issue is silent: ``var``/``std`` default to NumPy's ``ddof
 (``correction=1`` gives PyTorch's default); ``sort``/``topk``/``argsort`` break ties by position
 (a stable sort), and the gradient follows the element that was moved; ``cummax``/``cummin`` send
 the gradient to the latest position of the running extreme (as PyTorch); ``norm`` follows
-``np.linalg.norm``/``torch.linalg.norm`` and its subgradient at 0 is 0.
+``np.linalg.norm``/``torch.linalg.norm`` and its subgradient at 0 is 0 (matrix norms from
+singular values: an exactly-zero singular value passes no gradient, see :func:`svdvals`).
 """
 
 from __future__ import annotations
@@ -169,8 +170,13 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 # Selections without gradient
 
 
-def _const(fn: Any, x: Any, where: str, *args: Any, **kwargs: Any) -> Tensor:
-    return Tensor(fn(as_tensor(x, where)._data, *args, **kwargs))
+def _constant(fn: Any, x: Any, axis: Any, keepdims: bool, where: str, *, one_axis: bool
+              ) -> Tensor:
+    """``fn(x, axis, keepdims)`` on the values of ``x``: a Tensor outside any graph."""
+    t = as_tensor(x, where)
+    if axis is not None:
+        axis = _axis(axis, t.ndim, where) if one_axis else normalize_axes(axis, t.ndim, where)
+    return Tensor(fn(t._data, axis=axis, keepdims=keepdims))
 
 
 def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -182,9 +188,7 @@ def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.argmax([[1.0, 5.0], [3.0, 2.0]], axis=1)
     Tensor([1, 0], dtype=int64)
     """
-    if axis is not None:
-        axis = _axis(axis, np.ndim(as_tensor(x, "argmax")._data), "argmax")
-    return _const(np.argmax, x, "argmax", axis=axis, keepdims=keepdims)
+    return _constant(np.argmax, x, axis, keepdims, "argmax", one_axis=True)
 
 
 def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -196,9 +200,7 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> al.argmin([[1.0, 5.0], [3.0, 2.0]], axis=1)
     Tensor([0, 1], dtype=int64)
     """
-    if axis is not None:
-        axis = _axis(axis, np.ndim(as_tensor(x, "argmin")._data), "argmin")
-    return _const(np.argmin, x, "argmin", axis=axis, keepdims=keepdims)
+    return _constant(np.argmin, x, axis, keepdims, "argmin", one_axis=True)
 
 
 def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -209,8 +211,7 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     >>> al.any([[0.0, 1.0], [0.0, 0.0]], axis=1)
     Tensor([ True, False], dtype=bool)
     """
-    t = as_tensor(x, "any")
-    return Tensor(np.any(t._data, axis=normalize_axes(axis, t.ndim, "any"), keepdims=keepdims))
+    return _constant(np.any, x, axis, keepdims, "any", one_axis=False)
 
 
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -221,8 +222,7 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     >>> al.all([[1.0, 1.0], [0.0, 1.0]], axis=1)
     Tensor([ True, False], dtype=bool)
     """
-    t = as_tensor(x, "all")
-    return Tensor(np.all(t._data, axis=normalize_axes(axis, t.ndim, "all"), keepdims=keepdims))
+    return _constant(np.all, x, axis, keepdims, "all", one_axis=False)
 
 
 def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
@@ -350,8 +350,15 @@ def _matrix_norm(t: Tensor, order: Any, axes: tuple[int, int], keepdims: bool) -
         s = abs(t).sum(inner, keepdims=True)
         s = s.max(outer, keepdims=True) if order > 0 else s.min(outer, keepdims=True)
         return s if keepdims else s.squeeze((row, col))
-    raise ValueError(f"norm: matrix ord must be 'fro', 1, -1, inf or -inf, got {order!r:.40} "
-                     "('nuc' and 2 need singular values, not supported)")
+    if order in (2, -2, "nuc"):
+        order_ = [*(a for a in range(t.ndim) if a not in (row, col)), row, col]
+        sv = ops.OPS["svdvals"](t if order_ == list(range(t.ndim)) else t.transpose(*order_))
+        s = sv.sum(-1) if order == "nuc" else sv.max(-1) if order == 2 else sv.min(-1)
+        if keepdims:
+            s = s.reshape(tuple(1 if a in (row, col) else n for a, n in enumerate(t.shape)))
+        return s
+    raise ValueError(f"norm: matrix ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got "
+                     f"{order!r:.40}")
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None,  # noqa: A002  (NumPy's name)
@@ -361,7 +368,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None,  # noqa: A002  (NumPy's name
     ``axis=None``: the 2-norm of the flattened array when ``ord`` is ``None``, else a vector
     norm (1-D) or a matrix norm (2-D). An int ``axis``: vector norms (``ord`` any ``p > 0``,
     ``inf``, ``-inf``, ``0`` — the count of nonzeros, gradient 0). A pair: matrix norms
-    (``'fro'``, ``1``, ``-1``, ``inf``, ``-inf``). The subgradient at 0 is 0 (as PyTorch).
+    (``'fro'``, ``'nuc'`` the sum of the singular values, ``2``/``-2`` the largest/smallest
+    singular value, ``1``, ``-1``, ``inf``, ``-inf``), batched over the other axes. The
+    subgradient at 0 is 0 (as PyTorch for vector norms; for ``2``, ``-2`` and ``'nuc'`` a
+    singular value that is exactly 0 passes no gradient, where PyTorch passes ``u vᵀ``).
 
     Example
     -------

@@ -2,7 +2,8 @@
 closed-form VJP (written with ops, so differentiable again under ``create_graph=True``) that saves
 only what that VJP needs; ``fused=False`` is the same function composed from primitives.
 
-The pairs (cross-entropy is :func:`autograd_lite.functional.cross_entropy`):
+The pairs (cross-entropy is :func:`autograd_lite.functional.cross_entropy`, its fused primitive
+:mod:`.cross_entropy`):
 
 - :func:`log_softmax`, :func:`softmax` (``axis``)
 - :func:`binary_cross_entropy_with_logits` (``weight``, ``pos_weight``, ``reduction``)

@@ -1,6 +1,7 @@
-"""What the fused pairs share: the axis they work along, and telling an ordinary backward (arrays)
+"""What the fused pairs share: the axis they work along, telling an ordinary backward (arrays)
 from a recorded one (``create_graph=True``: Tensors), where a VJP must recompute what it saved so
-that the second derivative sees it as a function of the inputs."""
+that the second derivative sees it as a function of the inputs, and the composed softmax forms
+such a VJP recomputes (also behind :func:`autograd_lite.functional.softmax` and ``log_softmax``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import numpy as np
 
 from .. import ops
 from ..engine import Node
+from ..tensor import Tensor
 
-__all__ = ["recording", "one_axis", "keep", "array"]
+__all__ = ["recording", "one_axis", "keep", "array", "composed_log_softmax",
+           "composed_softmax"]
 
 
 def recording(*xs: Any) -> bool:
@@ -35,3 +38,21 @@ def keep(a: Any, axis: int | None) -> Any:
 def array(a: Any) -> np.ndarray:
     """``a`` as an ndarray (NumPy returns scalars for 0-d results; in-place work needs arrays)."""
     return a if type(a) is np.ndarray else np.asarray(a)
+
+
+def composed_log_softmax(x: Any, axis: int) -> Any:
+    """``(x − m) − log Σ exp(x − m)`` of primitives on a checked floating-point Tensor (plain
+    NumPy on an ndarray); ``m``, the max, is a constant."""
+    m = x.max(axis=axis, keepdims=True)
+    shifted = x - (m.detach() if isinstance(m, Tensor) else m)
+    return shifted - ops.logsumexp(shifted, axis=axis, keepdims=True)
+
+
+def composed_softmax(x: Tensor, axis: int, naive: bool = False) -> Tensor:
+    """``exp(x − m) / Σ exp(x − m)`` of primitives on a checked floating-point Tensor (no
+    shift when ``naive``)."""
+    if not naive:
+        x = x - x.max(axis=axis, keepdims=True).detach()
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = x.exp()
+        return e / e.sum(axis=axis, keepdims=True)

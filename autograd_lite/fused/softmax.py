@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional, ops
+from ..ops.spellings import dim_alias
 from ..tensor import Tensor, as_tensor
 from .common import array, keep, one_axis, recording
 
@@ -39,9 +40,17 @@ def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     return out
 
 
+def _log_softmax_rule(g: Any, out: Any, axis: Any) -> Any:
+    return g - ops.exp(out) * keep(g, axis)
+
+
+def _softmax_rule(g: Any, out: Any, axis: Any) -> Any:
+    return out * (g - keep(g * out, axis))
+
+
 def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     if recording(g, out):
-        return g - ops.exp(out) * keep(g, axis)
+        return _log_softmax_rule(g, out, axis)
     dx = array(np.exp(out))           # an ordinary backward: one fresh array, worked in place
     dx *= keep(g, axis)
     return np.subtract(g, dx, out=dx)
@@ -49,12 +58,21 @@ def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
 
 def _softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     if recording(g, out):
-        return out * (g - keep(g * out, axis))
+        return _softmax_rule(g, out, axis)
     dx = array(g * out)
     s = keep(dx, axis)
     np.subtract(g, s, out=dx)
     dx *= out
     return dx
+
+
+def _batched(rule: Any) -> tuple:
+    """The VJP for a batch of cotangents (a leading batch axis): the formula (not the in-place
+    path, whose buffer has ``out``'s shape) along the axis counted from the end (a 0-d input:
+    along no axis)."""
+    def batched(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
+        return rule(g, out, () if axis is None else axis - np.ndim(out))
+    return (batched,)
 
 
 def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
@@ -64,20 +82,20 @@ def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     return e
 
 
-_log_softmax = ops.Op(
-    "log_softmax", _log_softmax_forward,
-    (_log_softmax_vjp,),
-    rules=("g − softmax(x)·Σg",), internal="reached as log_softmax(..., fused=True)",
-    summary="Fused ``log softmax`` along ``axis``: ``x − max − log Σ exp(x − max)``; keeps only "
-    "its output.")
-_softmax = ops.Op(
-    "softmax", _softmax_forward,
-    (_softmax_vjp,),
-    rules=("out ⊙ (g − Σ g ⊙ out)",), internal="reached as softmax(..., fused=True)",
-    summary="Fused softmax along ``axis``: ``exp(x − max) / Σ exp(x − max)``; keeps only its "
-    "output.")
+def _fused(name: str, forward: Any, vjp: Any, rule: Any, text: str, formula: str) -> ops.Op:
+    return ops.Op(name, forward, (vjp,), rules=(text,),
+                  internal=f"reached as {name}(..., fused=True)",
+                  summary=f"Fused {formula} along ``axis``; keeps only its output.",
+                  batch=_batched(rule))
 
 
+_log_softmax = _fused("log_softmax", _log_softmax_forward, _log_softmax_vjp, _log_softmax_rule,
+                      "g − softmax(x)·Σg", "``log softmax``: ``x − max − log Σ exp(x − max)``")
+_softmax = _fused("softmax", _softmax_forward, _softmax_vjp, _softmax_rule,
+                  "out ⊙ (g − Σ g ⊙ out)", "softmax: ``exp(x − max) / Σ exp(x − max)``")
+
+
+@dim_alias("log_softmax")
 def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
     """Log-probabilities along ``axis``, as PyTorch's ``F.log_softmax``; stable for any logits.
 
@@ -99,6 +117,7 @@ def log_softmax(x: Any, axis: int = -1, *, fused: bool = True) -> Tensor:
     return _log_softmax(t, axis=one_axis(axis, t.ndim, "log_softmax"))
 
 
+@dim_alias("softmax")
 def softmax(x: Any, axis: int = -1, *, fused: bool = True, naive: bool = False) -> Tensor:
     """Probabilities along ``axis``, as PyTorch's ``F.softmax``; stable for any logits.
 

@@ -4,9 +4,9 @@
 :func:`export` calls ``f`` once on Tensors, walks the recorded graph and writes one ONNX node (or
 a short fixed pattern) per primitive: the op table's names map to emitters in
 :data:`EMITTERS`; ops that cannot be exported are listed with the reason in
-:data:`NOT_EXPORTABLE` (only ``inv``, ``solve``, ``cholesky``); the few ops whose ONNX Runtime
-CPU kernel has no float64 and no exact pattern are computed in float32 inside a float64 graph
-(:data:`VIA_FLOAT32`).
+:data:`NOT_EXPORTABLE` (only ``inv``, ``solve``, ``cholesky``, ``svd``, ``svdvals``); the few
+ops whose ONNX Runtime CPU kernel has no float64 and no exact pattern are computed in float32
+inside a float64 graph (:data:`VIA_FLOAT32`).
 Parameters become named initializers; everything that depends on no
 input and no parameter is folded into constants. With ``gradients_of=``, the backward pass is
 recorded too (``create_graph=True`` makes it a graph of the same primitives) and the model

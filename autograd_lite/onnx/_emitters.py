@@ -343,6 +343,8 @@ NOT_EXPORTABLE: dict[str, str] = {
     "inv": _NO_OP.format("matrix inverse"),
     "solve": _NO_OP.format("linear solve"),
     "cholesky": _NO_OP.format("Cholesky factorisation"),
+    "svd": _NO_OP.format("singular value decomposition"),
+    "svdvals": _NO_OP.format("singular value decomposition"),
 }
 """Op name → why it cannot be exported (a meta-test checks every op is in one of the two)."""
 

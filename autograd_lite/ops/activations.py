@@ -76,7 +76,7 @@ def _act(name: str, forward: Any, vjp: Any, rule: str, summary: str, shows: str,
          front: Any = None, arg: str = "[-1.0, 0.0, 2.0]") -> Op:
     call = f"al.{name}({arg})"
     return Op(name, forward, (vjp,), rules=(rule,), summary=summary,
-              example=f">>> {call}\n{shows}", public=name, method=name, front=front)
+              example=f">>> {call}\n{shows}", public=name, method=name, front=front, batch=True)
 
 
 def _np_sigmoid(x: np.ndarray) -> np.ndarray:

@@ -54,18 +54,23 @@ class Op:
     reads_values : whether a VJP reads input or output values (backward's in-place check skips
         ops that need only shapes and params).
     saves : the forward returns ``(out, saved)``; ``saved`` reaches every VJP as ``saved=``.
+    batch : how the VJPs take a cotangent with a leading batch axis (``g`` of shape
+        ``(B,) + out.shape``, for the vectorised Jacobian; see :mod:`autograd_lite.vectorize`):
+        ``True`` when the plain VJPs already do (results broadcast, batch axis first), else one
+        batched VJP per input, same signature; ``False`` (default): run the plain VJP per slice.
     """
 
     __slots__ = ("name", "forward", "vjps", "rules", "summary", "example", "public", "method",
                  "ufunc", "front", "check", "reads_values", "saves", "variadic", "arity",
-                 "internal")
+                 "internal", "batch")
 
     def __init__(self, name: str, forward: Callable, vjps: Sequence[Callable | None], *,
                  rules: Sequence[str], summary: str = "", example: str = "",
                  public: str | None = None, internal: str = "", method: str | None = None,
                  ufunc: Any = None,
                  front: Callable | None = None, check: Callable | None = None,
-                 reads_values: bool = True, saves: bool = False, variadic: bool = False) -> None:
+                 reads_values: bool = True, saves: bool = False, variadic: bool = False,
+                 batch: bool | Sequence[Callable | None] = False) -> None:
         if name in OPS:
             raise ValueError(f"Op: an op named {name!r} already exists")
         self.name = name
@@ -84,6 +89,7 @@ class Op:
         self.saves = saves
         self.variadic = variadic
         self.arity = None if variadic else len(self.vjps)
+        self.batch = batch if isinstance(batch, bool) else tuple(batch)
         OPS[name] = self
 
     def __repr__(self) -> str:

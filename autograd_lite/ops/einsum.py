@@ -151,12 +151,14 @@ def _pair(a: np.ndarray, b: np.ndarray, spec: Spec, optimize: Any) -> np.ndarray
     return res.transpose([order.index(c) for c in out])
 
 
-def _vjp(g: Any, out: Any, xs: Any, i: int, *, spec: Spec, optimize: Any) -> Any:
+def _vjp(g: Any, out: Any, xs: Any, i: int, *, spec: Spec, optimize: Any,
+         batched: bool = False) -> Any:
     ins, out_s = spec
     target = ins[i]
     used = set("".join(ins) + out_s)
     fresh = iter(c for c in string.ascii_letters if c not in used)
     shape = data(xs[i]).shape
+    lead = next(fresh) if batched else ""   # a batch of cotangents: one more letter in front
     dtype = data(g).dtype
     unique, extra_subs, extra = "", [], []
     for c, n in zip(target, shape):
@@ -173,10 +175,10 @@ def _vjp(g: Any, out: Any, xs: Any, i: int, *, spec: Spec, optimize: Any) -> Any
         if c not in present:                  # summed in this operand only: back via ones
             extra_subs.append(c)
             extra.append(np.ones(n, dtype=dtype))
-    subs = (out_s, *others, *extra_subs)
+    subs = (lead + out_s, *others, *extra_subs)
     operands = [g, *(xs[j] for j in range(len(xs)) if j != i), *extra]
-    res = einsum(*operands, spec=(subs, unique), optimize=optimize)
-    full = np.broadcast_shapes(res.shape, shape)
+    res = einsum(*operands, spec=(subs, lead + unique), optimize=optimize)
+    full = np.broadcast_shapes(res.shape, g.shape[:1] + shape if batched else shape)
     # a letter of size 1 elsewhere but n here: the operand's axis was not broadcast, the rest was
     return res if full == res.shape else broadcast_to(res, shape=full)
 
@@ -188,7 +190,8 @@ einsum = Op("einsum", _forward, (_vjp,),
             "default; two operands run as one batched matrix product when they can).",
             example=">>> al.einsum('ij,jk->ik', [[1.0, 2.0]], [[3.0], [4.0]])\n"
             "Tensor([[11.]], dtype=float64)",
-            public="einsum", front=_front, variadic=True)
+            public="einsum", front=_front, variadic=True,
+            batch=(lambda g, out, xs, i, **params: _vjp(g, out, xs, i, batched=True, **params),))
 
 
 def subscripts(spec: Spec) -> str:

@@ -22,13 +22,13 @@ def _binary(name: str, symbol: str, forward: Any, vjps: tuple, rules: tuple, sum
             reads_values: bool = True) -> Op:
     return Op(name, forward, vjps, rules=rules, summary=summary, example=example, public=name,
               method=method, ufunc=ufunc, check=check_broadcast(name, symbol),
-              reads_values=reads_values)
+              reads_values=reads_values, batch=True)
 
 
 def _unary(name: str, forward: Any, vjp: Any, rule: str, summary: str, example: str, *,
            ufunc: Any = None) -> Op:
     return Op(name, forward, (vjp,), rules=(rule,), summary=summary, example=example,
-              public=name, method=name, ufunc=ufunc)
+              public=name, method=name, ufunc=ufunc, batch=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ pow_ = _binary("pow", "**", np.power, (_pow_dx, _pow_dy),
 neg = Op("neg", operator.neg, (lambda g, out, x: -g,), rules=("−g",),
          summary="``−x``.", example=">>> al.negative([1.0, -2.0])\n"
          "Tensor([-1.,  2.], dtype=float64)",
-         public="negative", ufunc=np.negative, reads_values=False)
+         public="negative", ufunc=np.negative, reads_values=False, batch=True)
 
 # ---------------------------------------------------------------------------------------------
 # Functions
@@ -173,7 +173,8 @@ where = Op("where", lambda x, y, *, cond: np.where(cond, x, y),
            "gradient).",
            example=">>> al.where([True, False], [1.0, 2.0], [3.0, 4.0])\n"
            "Tensor([1., 4.], dtype=float64)",
-           public="where", front=_where_front, check=_where_check, reads_values=False)
+           public="where", front=_where_front, check=_where_check, reads_values=False,
+           batch=True)
 
 
 def _clip_front(x: Any, lo: float | None = None, hi: float | None = None) -> tuple:
@@ -201,7 +202,7 @@ clip = Op("clip", lambda x, *, lo, hi: np.clip(x, lo, hi),
           summary="``x`` limited to ``[lo, hi]``; the gradient passes where ``lo <= x <= hi``.",
           example=">>> al.clip([-2.0, 0.5, 3.0], -1, 1)\nTensor([-1. ,  0.5,  1. ], "
           "dtype=float64)",
-          public="clip", method="clip", front=_clip_front)
+          public="clip", method="clip", front=_clip_front, batch=True)
 
 
 def _astype_front(x: Any, dtype: Any) -> tuple:
@@ -218,4 +219,5 @@ astype = Op("astype", lambda x, *, dtype: x.astype(dtype),
             (lambda g, out, x, *, dtype: g.astype(x.dtype),), rules=("g cast back to x.dtype",),
             summary="``x`` converted to ``dtype`` (differentiable between floating dtypes).",
             example=">>> al.astype([1.5, 2.5], np.float32)\nTensor([1.5, 2.5], dtype=float32)",
-            public="astype", method="astype", front=_astype_front, reads_values=False)
+            public="astype", method="astype", front=_astype_front, reads_values=False,
+            batch=True)

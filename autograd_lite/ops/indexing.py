@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, data, normalize_axes
+from .spellings import dim_alias
 
 
 def _int_indices(indices: Any, where: str) -> np.ndarray:
@@ -71,7 +72,8 @@ take_along_axis = Op(
     "``take_along_axis``; ``al.gather`` is PyTorch's spelling).",
     example=">>> al.take_along_axis([[1.0, 2.0], [3.0, 4.0]], np.array([[1], [0]]), axis=1)\n"
     "Tensor([[2.],\n        [3.]], dtype=float64)",
-    public="take_along_axis", front=_take_front, check=_take_check, reads_values=False)
+    public="take_along_axis", front=dim_alias("take_along_axis")(_take_front),
+    check=_take_check, reads_values=False)
 
 
 def _full_index(indices: np.ndarray, axis: int) -> tuple:

@@ -75,7 +75,8 @@ arctan2 = Op("arctan2", np.arctan2, (_atan2_dy, _atan2_dx),
              summary="Elementwise angle of the point ``(x, y)``: ``arctan2(y, x)`` (note the "
              "order, as NumPy), with broadcasting.",
              example=">>> al.arctan2([1.0], [1.0])   # π/4\nTensor([0.78539816], dtype=float64)",
-             public="arctan2", ufunc=np.arctan2, check=check_broadcast("arctan2", "vs"))
+             public="arctan2", ufunc=np.arctan2, check=check_broadcast("arctan2", "vs"),
+             batch=True)
 
 # ---------------------------------------------------------------------------------------------
 # Logarithms, exponentials, powers
@@ -224,27 +225,28 @@ trunc = _unary("trunc", np.trunc, _zero, "0", "Elementwise rounding towards zero
 # Binary: remainders and hypot
 
 
-def _quotient(x: Any, y: Any, rounding: Any) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return rounding(data(x) / data(y))
+def _remainder(name: str, fn: np.ufunc, rounding: np.ufunc, summary: str, shows: str,
+               check: Any) -> Op:
+    """``x − y·rounding(x / y)``: the gradient is ``g`` for ``x`` and ``−g·rounding(x / y)`` for
+    ``y`` (the rounded quotient is piecewise constant)."""
+    def dy(g: Any, out: Any, x: Any, y: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -g * rounding(data(x) / data(y))
+    return Op(name, fn, (lambda g, out, x, y: g, dy),
+              rules=("g", f"−g ⊙ {rounding.__name__}(x / y)"), summary=summary,
+              example=f">>> al.{name}([5.0, -5.0], 3.0)\nTensor({shows}, dtype=float64)",
+              public=name, ufunc=fn, check=check, batch=True)
 
 
-remainder = Op("remainder", np.remainder,
-               (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, np.floor)),
-               rules=("g", "−g ⊙ floor(x / y)"),
-               summary="Elementwise remainder with the sign of the divisor (Python's ``%``, "
-               "``torch.remainder``); ``x % y`` on Tensors.",
-               example=">>> al.remainder([5.0, -5.0], 3.0)\nTensor([2., 1.], dtype=float64)",
-               public="remainder", ufunc=np.remainder, check=check_broadcast("remainder", "%"))
-fmod = Op("fmod", np.fmod,
-          (lambda g, out, x, y: g, lambda g, out, x, y: -g * _quotient(x, y, np.trunc)),
-          rules=("g", "−g ⊙ trunc(x / y)"),
-          summary="Elementwise remainder with the sign of the dividend (C's ``fmod``, "
-          "``torch.fmod``).",
-          example=">>> al.fmod([5.0, -5.0], 3.0)\nTensor([ 2., -2.], dtype=float64)",
-          public="fmod", ufunc=np.fmod, check=check_broadcast("fmod", "vs"))
+remainder = _remainder("remainder", np.remainder, np.floor,
+                       "Elementwise remainder with the sign of the divisor (Python's ``%``, "
+                       "``torch.remainder``); ``x % y`` on Tensors.", "[2., 1.]",
+                       check_broadcast("remainder", "%"))
+fmod = _remainder("fmod", np.fmod, np.trunc,
+                  "Elementwise remainder with the sign of the dividend (C's ``fmod``, "
+                  "``torch.fmod``).", "[ 2., -2.]", check_broadcast("fmod", "vs"))
 hypot = Op("hypot", np.hypot, (lambda g, out, x, y: g * x / out, lambda g, out, x, y: g * y / out),
            rules=("g ⊙ x / hypot(x, y)", "g ⊙ y / hypot(x, y)"),
            summary="Elementwise ``√(x² + y²)`` without overflow.",
            example=">>> al.hypot([3.0], [4.0])\nTensor([5.], dtype=float64)",
-           public="hypot", ufunc=np.hypot, check=check_broadcast("hypot", "vs"))
+           public="hypot", ufunc=np.hypot, check=check_broadcast("hypot", "vs"), batch=True)

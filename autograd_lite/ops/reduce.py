@@ -64,6 +64,25 @@ def _reduce(fn: Callable) -> Callable:
     return forward
 
 
+def _kept_batch(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    """:func:`kept` for a batch of cotangents ``g`` (a leading batch axis)."""
+    if keepdims or not shape:
+        return g
+    axes = normalize_axes(axis, len(shape))
+    return g.reshape((g.shape[0],) + tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _batched(rule: Callable) -> tuple:
+    """A reduction's VJP for a batch of cotangents: ``g`` and ``out`` in the keepdims form, so
+    the rule only broadcasts them."""
+    def batched(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool, **params: Any) -> Any:
+        if not keepdims and x.ndim:
+            g = _kept_batch(g, x.shape, axis, keepdims)
+            out = kept(out, x.shape, axis, keepdims)
+        return rule(g, out, x, axis=axis, keepdims=True, **params)
+    return (batched,)
+
+
 reduce_sum = Op("sum", _reduce(np.sum),
                 (lambda g, out, x, *, axis, keepdims:
                  broadcast_to(kept(g, x.shape, axis, keepdims), shape=x.shape),),
@@ -72,7 +91,9 @@ reduce_sum = Op("sum", _reduce(np.sum),
                 example=">>> al.sum([[1.0, 2.0], [3.0, 4.0]], axis=-1)\n"
                 "Tensor([3., 7.], dtype=float64)",
                 public="sum", method="sum", front=_front("sum"), check=_check("sum"),
-                reads_values=False)
+                reads_values=False,
+                batch=(lambda g, out, x, *, axis, keepdims: broadcast_to(
+                    _kept_batch(g, x.shape, axis, keepdims), shape=(g.shape[0],) + x.shape),))
 
 
 def _extreme_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
@@ -89,7 +110,8 @@ def _extreme(name: str, fn: Callable, word: str, example: str) -> Op:
               summary=f"{word.capitalize()} over ``axis``; tied elements share the gradient "
               "equally.",
               example=f">>> al.{name}([[1.0, 5.0], [3.0, 2.0]], axis=0)\n{example}",
-              public=name, method=name, front=_front(name), check=_check(name))
+              public=name, method=name, front=_front(name), check=_check(name),
+              batch=_batched(_extreme_vjp))
 
 
 reduce_max = _extreme("max", np.max, "maximum", "Tensor([3., 5.], dtype=float64)")
@@ -105,16 +127,18 @@ def _logsumexp(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
     return s if keepdims else (np.squeeze(s, axis=axis) if axis is not None else s.reshape(()))
 
 
-logsumexp = Op("logsumexp", _logsumexp,
-               (lambda g, out, x, *, axis, keepdims:
-                kept(g, x.shape, axis, keepdims) * exp(x - kept(out, x.shape, axis, keepdims)),),
+def _logsumexp_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    return kept(g, x.shape, axis, keepdims) * exp(x - kept(out, x.shape, axis, keepdims))
+
+
+logsumexp = Op("logsumexp", _logsumexp, (_logsumexp_vjp,),
                rules=("g ⊙ softmax(x)",),
                summary="``log Σ exp(x)`` over ``axis`` (default: the last), computed stably "
                "(the max is subtracted first).",
                example=">>> al.logsumexp([1000.0, 1000.0])   # 1000 + log 2, no overflow\n"
                "Tensor(1000.69314718, dtype=float64)",
                public="logsumexp", method="logsumexp", front=_front("logsumexp", -1),
-               check=_check("logsumexp"))
+               check=_check("logsumexp"), batch=_batched(_logsumexp_vjp))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +177,8 @@ reduce_prod = Op("prod", _reduce(np.prod), (_prod_vjp,),
                  "0), as PyTorch.",
                  example=">>> al.prod([[1.0, 2.0], [3.0, 4.0]], axis=-1)\n"
                  "Tensor([ 2., 12.], dtype=float64)",
-                 public="prod", method="prod", front=_front("prod"), check=_check("prod"))
+                 public="prod", method="prod", front=_front("prod"), check=_check("prod"),
+                 batch=_batched(_prod_vjp))
 
 
 def _vector_norm(x: np.ndarray, *, p: float, axis: Any, keepdims: bool) -> np.ndarray:
@@ -181,4 +206,5 @@ vector_norm = Op("vector_norm", _vector_norm, (_vector_norm_vjp,),
                  rules=("g ⊙ sign(x)|x|^(p−1) / ‖x‖^(p−1) (0 where ‖x‖ = 0)",),
                  summary="The p-norm ``(Σ|x|^p)^(1/p)`` over ``axis`` for a finite ``p >= 1`` "
                  "(``al.norm`` is the general entry, with ∞, 0 and matrix norms).",
-                 internal="reached through al.norm and Tensor.norm")
+                 internal="reached through al.norm and Tensor.norm",
+                 batch=_batched(_vector_norm_vjp))

@@ -15,6 +15,7 @@ import numpy as np
 from .core import Op, data, normalize_axes
 from .elementwise import exp, where
 from .shape import transpose
+from .spellings import dim_alias
 
 
 def _front(name: str) -> Any:
@@ -24,7 +25,7 @@ def _front(name: str) -> Any:
                 raise TypeError(f"{name}: axis must be None or an int, got {axis!r:.40}")
             axis = (normalize_axes(int(axis), np.ndim(data(x)), name) or (0,))[0]
         return (x,), {"axis": axis}
-    return front
+    return dim_alias(name)(front)
 
 
 def _work(x: Any, axis: int | None) -> tuple[Any, int]:

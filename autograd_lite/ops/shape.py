@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, data, normalize_axes
+from .spellings import dim_alias
 
 
 def _ints(args: tuple, where: str) -> tuple[int, ...]:
@@ -39,7 +40,8 @@ reshape = Op("reshape", lambda x, *, shape: np.reshape(x, shape),
              example=">>> al.reshape([1.0, 2.0, 3.0, 4.0], (2, 2))\n"
              "Tensor([[1., 2.],\n        [3., 4.]], dtype=float64)",
              public="reshape", method="reshape", front=_reshape_front, check=_reshape_check,
-             reads_values=False)
+             reads_values=False,
+             batch=(lambda g, out, x, *, shape: g.reshape((g.shape[0],) + x.shape),))
 
 
 def _transpose_front(x: Any, *axes: Any) -> tuple:
@@ -61,7 +63,9 @@ transpose = Op("transpose", lambda x, *, axes: np.transpose(x, axes),
                "from the end.",
                example=">>> al.transpose([[1.0, 2.0]]).shape\n(2, 1)",
                public="transpose", method="transpose", front=_transpose_front,
-               reads_values=False)
+               reads_values=False,
+               batch=(lambda g, out, x, *, axes:
+                      g.transpose((0,) + tuple(1 + int(a) for a in np.argsort(axes))),))
 
 
 def _broadcast_front(x: Any, shape: Any) -> tuple:
@@ -79,7 +83,7 @@ broadcast_to = Op("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
                   example=">>> al.broadcast_to([1.0, 2.0], (2, 2))\n"
                   "Tensor([[1., 2.],\n        [1., 2.]], dtype=float64)",
                   public="broadcast_to", method="broadcast_to", front=_broadcast_front,
-                  check=_broadcast_check, reads_values=False)
+                  check=_broadcast_check, reads_values=False, batch=True)
 
 
 def _is_basic(index: Any) -> bool:
@@ -106,15 +110,41 @@ def _getitem_check(x: np.ndarray, *, index: Any) -> None:
                          f"{e}") from None
 
 
+def batched_index(index: Any) -> Any:
+    """``index`` for arrays with one more (batch) axis in front, or ``None`` when NumPy would
+    not keep that axis first (advanced indices separated by a slice, ``None`` or ``...`` move
+    to the front)."""
+    items = index if isinstance(index, tuple) else (index,)
+    advanced = [not (i is None or i is Ellipsis or isinstance(i, slice)) for i in items]
+    if any(isinstance(i, np.ndarray) for i in items):   # ints count as advanced with arrays
+        runs = sum(a and not b for a, b in zip(advanced, [False] + advanced))
+        if runs > 1:
+            return None
+    return (slice(None),) + items
+
+
+def _getitem_batch(g: Any, out: Any, x: Any, *, index: Any) -> Any:
+    bindex = batched_index(index)
+    if bindex is None:
+        return NotImplemented   # the per-slice path
+    return scatter_add(g, index=bindex, shape=(g.shape[0],) + x.shape)
+
+
+def _scatter_add_batch(g: Any, out: Any, x: Any, *, index: Any, shape: tuple) -> Any:
+    bindex = batched_index(index)
+    return NotImplemented if bindex is None else g[bindex]
+
+
 getitem = Op("getitem", lambda x, *, index: x[index],
              (lambda g, out, x, *, index: scatter_add(g, index=index, shape=x.shape),),
              rules=("g scattered (added) back into zeros of x's shape",), check=_getitem_check,
-             internal="reached by indexing, t[index]", reads_values=False)
+             internal="reached by indexing, t[index]", reads_values=False,
+             batch=(_getitem_batch,))
 
 scatter_add = Op("scatter_add", _scatter_add,
                  (lambda g, out, x, *, index, shape: g[index],),
                  rules=("g gathered at the index",), internal="the VJP of getitem",
-                 reads_values=False)
+                 reads_values=False, batch=(_scatter_add_batch,))
 
 
 def _concatenate(*xs: np.ndarray, axis: int) -> tuple:
@@ -125,6 +155,10 @@ def _concatenate(*xs: np.ndarray, axis: int) -> tuple:
 
 def _concat_vjp(g: Any, out: Any, xs: Any, argnum: int, *, axis: int, saved: list) -> Any:
     return g[(slice(None),) * axis + (slice(saved[argnum], saved[argnum + 1]),)]
+
+
+def _concat_batch(g: Any, out: Any, xs: Any, argnum: int, *, axis: int, saved: list) -> Any:
+    return g[(slice(None),) * (axis + 1) + (slice(saved[argnum], saved[argnum + 1]),)]
 
 
 def _concat_front(xs: Any, axis: int = 0) -> tuple:
@@ -147,5 +181,6 @@ concatenate = Op("concatenate", _concatenate, (_concat_vjp,),
                  summary="Tensors joined along an existing axis.",
                  example=">>> al.concatenate([[1.0], [2.0, 3.0]])\n"
                  "Tensor([1., 2., 3.], dtype=float64)",
-                 public="concatenate", front=_concat_front, check=_concat_check,
-                 saves=True, variadic=True, reads_values=False)
+                 public="concatenate", front=dim_alias("concatenate")(_concat_front),
+                 check=_concat_check, saves=True, variadic=True, reads_values=False,
+                 batch=(_concat_batch,))

@@ -1,0 +1,103 @@
+"""The library's row-block threads (``al.set_num_threads``) and the fused cross-entropy on them:
+the same numbers on one thread and on several (nothing here is timed)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import threads
+
+
+@pytest.fixture
+def many_threads(monkeypatch):
+    """Three threads, and blocks of any size worth one (so that tiny arrays split too)."""
+    monkeypatch.setattr(threads, "MIN_BLOCK_BYTES", 1)
+    al.set_num_threads(3)
+    yield
+    al.set_num_threads(1)
+
+
+def test_run_rows_covers_every_row_once_on_several_threads(many_threads):
+    seen, names = np.zeros(10, int), set()
+
+    def fn(rows):
+        seen[rows] += 1
+        names.add(threading.current_thread().name)
+    threads.run_rows(fn, 10, 10)
+    np.testing.assert_array_equal(seen, np.ones(10, int))
+    assert len(names) >= 2 and threading.current_thread().name in names
+    threads.run_rows(fn, 1, 10)                       # one row: one call, on this thread
+    assert seen[0] == 2
+
+
+def test_run_rows_raises_what_a_block_raised(many_threads):
+    def fn(rows):
+        if rows.start > 0:
+            raise ValueError(f"block {rows}")
+    with pytest.raises(ValueError, match="block"):
+        threads.run_rows(fn, 9, 9)
+
+
+def test_one_thread_and_small_arrays_stay_on_the_calling_thread():
+    al.set_num_threads(1)
+    calls = []
+    threads.run_rows(lambda rows: calls.append((rows, threading.current_thread())), 8, 1 << 30)
+    assert calls == [(slice(0, 8), threading.current_thread())]
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True, "2"])
+def test_set_num_threads_wants_a_positive_int(n):
+    with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
+        al.set_num_threads(n)
+
+
+def _ce_run(z, y, **kw):
+    t = al.Tensor(z, requires_grad=True)
+    loss = al.cross_entropy(t, y, **kw)
+    loss.backward(np.ones_like(loss.data))
+    return loss.data, t.grad.data
+
+
+@pytest.mark.parametrize(("shape", "axis", "top"), [
+    ((37, 11), -1, 0.0), ((37, 11), -1, 85.0), ((37, 11), -1, -100.0),
+    ((5, 7, 6), 1, 0.0), ((5, 6, 7), -1, 3.0)])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_is_the_same_on_several_threads(many_threads, shape, axis, top, reduction):
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=shape) + top).astype(np.float32)
+    c = shape[axis]
+    y = rng.integers(0, c, size=tuple(n for i, n in enumerate(shape) if i != axis % len(shape)))
+    on_three = _ce_run(z, y, axis=axis, reduction=reduction)
+    assert threads._STATE["pool"] is not None        # the blocks did go to the pool
+    al.set_num_threads(1)
+    on_one = _ce_run(z, y, axis=axis, reduction=reduction)
+    for a, b in zip(on_three, on_one):
+        np.testing.assert_array_equal(a, b)          # the same blocks of the same passes
+    assert np.isfinite(on_one[1]).all()
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+@pytest.mark.parametrize("top", [0.0, 90.0])          # exp(z) safe, and the shifted path
+def test_fused_forward_and_backward_allocate_one_logits_sized_array(monkeypatch, n_threads,
+                                                                     top):
+    import tracemalloc
+    monkeypatch.setattr(threads, "MIN_BLOCK_BYTES", 1)
+    al.set_num_threads(n_threads)
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=(512, 200)) + top).astype(np.float32)
+    y = rng.integers(0, 200, 512)
+    try:
+        tracemalloc.start()
+        t = al.Tensor(z, requires_grad=True)
+        al.cross_entropy(t, y).backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        al.set_num_threads(1)
+    # the gradient, plus O(N), plus NumPy's ufunc buffers (64 KiB) in each running thread
+    assert z.nbytes <= peak < z.nbytes + 64 * len(y) + 65536 * n_threads
+    np.testing.assert_allclose(t.grad.data.sum(axis=1), 0, atol=1e-6)
