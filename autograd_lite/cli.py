@@ -122,8 +122,13 @@ COMMANDS: dict[str, dict[str, Any]] = {
               _arg("--dtype", choices=["float32", "float64"], default=None,
                    help="default float32"),
               _arg("--out", default=None, help="run directory (default runs/train)"),
+              _arg("--threads", type=int, default=None, metavar="N",
+                   help="BLAS threads (default: 1 for the small models train builds, whose "
+                        "products threads slow down; 0: BLAS's own default; needs "
+                        "threadpoolctl, the threads extra)"),
               _arg("--resume", default=None, metavar="DIR",
-                   help="continue the run in DIR (only --epochs and --max-steps may change)"),
+                   help="continue the run in DIR (only --epochs, --max-steps and --threads may "
+                        "change)"),
               _arg("--no-progress", action="store_true", help="no progress bar")]),
     "export": dict(
         help="export a model trained by 'train' to ONNX",
@@ -230,7 +235,7 @@ def _run_explain(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 # train
 
-_RESUMABLE = {"epochs", "max_steps", "no_progress", "resume", "command", "run"}
+_RESUMABLE = {"epochs", "max_steps", "no_progress", "resume", "command", "run", "threads"}
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -240,9 +245,9 @@ def _run_train(args: argparse.Namespace) -> int:
         if given:
             raise OptionError(given[0], f"cannot be changed when resuming: --resume takes the "
                                         f"run's options from {args.resume}/config.json (only "
-                                        f"--epochs and --max-steps may be given)")
+                                        f"--epochs, --max-steps and --threads may be given)")
         res = train.resume(args.resume, epochs=args.epochs, max_steps=args.max_steps,
-                           progress=progress)
+                           progress=progress, threads=args.threads)
     else:
         known = {f.name for f in dataclasses.fields(train.Config)}
         options = {k: v for k, v in vars(args).items() if k in known and v is not None}

@@ -146,6 +146,19 @@ class Module:
         for path, _, m in _walk(self, prefix):
             yield path, m
 
+    def rng_states(self) -> dict[str, Any]:
+        """The states of the submodules' random generators (``Dropout.rng``) by module path:
+        with the weights, what a checkpoint needs to continue a run exactly
+        (:meth:`set_rng_states` restores them)."""
+        return {path: m.rng.bit_generator.state for path, m in self.named_modules()
+                if isinstance(getattr(m, "rng", None), np.random.Generator)}
+
+    def set_rng_states(self, states: dict[str, Any]) -> None:
+        """Restore what :meth:`rng_states` returned (paths this model lacks raise KeyError)."""
+        modules = dict(self.named_modules())
+        for path, state in states.items():
+            modules[path].rng.bit_generator.state = state
+
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``(path, parameter)`` pairs, each shared parameter once (under its first path)."""
         seen: set[int] = set()

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import data as datasets
 from . import functional, nn, optim
+from .blas import training_threads
 from .checkpoint import atomic_write, load, save
 from .engine import no_grad
 from .preflight import (
@@ -274,6 +275,7 @@ class Config:
     dtype: str = "float32"
     max_steps: int | None = None
     model: str = "mlp"   # "mlp" | "cnn" (nn.DigitsCNN, digits only)
+    threads: int | None = None   # BLAS threads: None auto (1 for a small model), 0 BLAS's own
 
     def resolved(self) -> Config:
         """A copy with the dataset defaults filled in, after checking every option
@@ -302,7 +304,8 @@ class Config:
                       nonnegative_int("seed", self.seed), self.dtype,
                       None if self.max_steps is None else positive_int("max_steps",
                                                                        self.max_steps),
-                      self.model)
+                      self.model,
+                      None if self.threads is None else nonnegative_int("threads", self.threads))
 
 
 def estimate_memory(cfg: Config, n_in: int, n_out: int) -> int:
@@ -392,10 +395,11 @@ def run(config: Config, out: str | Path | None = None, *, progress: bool = True,
 
 
 def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None = None,
-           progress: bool = True, log: Callable[[str], Any] = print) -> Result:
+           progress: bool = True, log: Callable[[str], Any] = print,
+           threads: int | None = None) -> Result:
     """Continue the run in directory ``out`` (written by :func:`run`, perhaps interrupted) from
     where it stopped, bit for bit as if it had never stopped; ``epochs`` / ``max_steps``
-    replace the run's own totals (to train longer).
+    replace the run's own totals (to train longer); ``threads`` the BLAS thread limit.
 
     Example
     -------
@@ -420,6 +424,7 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
         cfg.epochs = epochs
     if max_steps is not None:
         cfg.max_steps = max_steps
+    cfg.threads = threads   # where the run continues, not what it computes
     cfg = cfg.resolved()
     if at.epoch >= cfg.epochs or (cfg.max_steps is not None and at.step >= cfg.max_steps):
         raise OptionError("epochs", f"the run in {str(d)!r} already finished {at.epoch} "
@@ -430,6 +435,7 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
              nn.DigitsCNN(dtype=cfg.dtype, rng=cfg.seed))
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr)
     load(d / "model.npz", model)
+    model.set_rng_states(state.get("rng", {}))
     load(d / "optimizer.npz", opt)
     output_dir("out", d, create=False)
     log(f"resuming {d} at epoch {at.epoch + 1}, batch {at.batch + 1} (step {at.step + 1}); "
@@ -440,13 +446,14 @@ def resume(out: str | Path, *, epochs: int | None = None, max_steps: int | None 
 def _train(cfg: Config, split: datasets.Split, model: nn.Module, opt: optim.Optimizer,
            out: Path | None, at: Progress, hist: History, progress: bool,
            log: Callable[[str], Any]) -> Result:
-    hist = fit(model, opt, split.X_train, split.y_train, epochs=cfg.epochs,
+    with training_threads(cfg.threads, (p.size for p in model.parameters()), log):
+        hist = fit(model, opt, split.X_train, split.y_train, epochs=cfg.epochs,
                    batch_size=cfg.batch_size, loss=cfg.loss, seed=cfg.seed, X_test=split.X_test,
                    y_test=split.y_test, progress=progress, log=log, max_steps=cfg.max_steps,
                    start=at, history=hist)
+        train_acc = evaluate(model, split.X_train.astype(cfg.dtype), split.y_train)
+        test_acc = evaluate(model, split.X_test.astype(cfg.dtype), split.y_test)
     at = hist.progress
-    train_acc = evaluate(model, split.X_train.astype(cfg.dtype), split.y_train)
-    test_acc = evaluate(model, split.X_test.astype(cfg.dtype), split.y_test)
     if at.interrupted:
         log(f"stopped after step {at.step} (epoch {at.epoch + 1}, batch {at.batch}): train "
             f"accuracy {train_acc:.4f}  test accuracy {test_acc:.4f}")
@@ -461,10 +468,9 @@ def _train(cfg: Config, split: datasets.Split, model: nn.Module, opt: optim.Opti
 def write_outputs(out: Path, model: nn.Module, opt: optim.Optimizer, hist: History,
                   at: Progress, cfg: Config, test_acc: float = float("nan"),
                   log: Callable[[str], Any] = print) -> list[Path]:
-    """Write the run directory: ``model.npz``, ``optimizer.npz``, ``config.json``,
-    ``progress.json`` (where the run stopped, the history at full precision), ``history.csv``
-    (a fractional last epoch: an interrupted one) and, with matplotlib, ``curves.png``.
-    Every file is written atomically; return their paths."""
+    """Write the run directory (atomically; returns the paths): ``model.npz``, ``optimizer.npz``,
+    ``config.json``, ``progress.json`` (where the run stopped, the history at full precision, the
+    dropout generators), ``history.csv`` (a fractional last epoch: interrupted), ``curves.png``."""
     def text(path: Path, obj: Any) -> Path:
         data = (json.dumps(obj, indent=2) + "\n").encode()
         return atomic_write(path, lambda f: f.write(data), what="train")
@@ -477,7 +483,8 @@ def write_outputs(out: Path, model: nn.Module, opt: optim.Optimizer, hist: Histo
         shown.test_acc.append(test_acc)
     files = [save(model, out / "model.npz"), save(opt, out / "optimizer.npz"),
              text(out / "config.json", {**asdict(cfg), "sizes": model.sizes}),
-             text(out / "progress.json", {"progress": asdict(at), "history": hist.figures()}),
+             text(out / "progress.json", {"progress": asdict(at), "history": hist.figures(),
+                                          "rng": model.rng_states()}),
              shown.to_csv(out / "history.csv")]
     if importlib.util.find_spec("matplotlib") is not None:
         files.append(plot_history(shown, out / "curves.png", title=f"{cfg.data}, {cfg.loss} loss"))

@@ -32,6 +32,7 @@ import numpy as np
 from .checkpoint import atomic_write
 from .engine import Node, toposort
 from .preflight import OptionError
+from .viz_labels import op_label
 
 if TYPE_CHECKING:
     import graphviz
@@ -223,15 +224,6 @@ def _value_label(node: Node, name: str, *, values: bool, grads: bool, shapes: bo
     return "{" + body + "}" if brace else body
 
 
-def _op_label(node: Node) -> str:
-    op = node._op
-    params = getattr(node, "_params", None) or {}
-    extra = [f"{k}={v!r}" for k, v in params.items()
-             if k != "index" and len(repr(v)) <= 16
-             and not (v is None or v is False or isinstance(v, float) and v == 0)]
-    return "\n".join([op.name, *extra])
-
-
 _DRAWING: type | None = None
 
 
@@ -387,7 +379,7 @@ def draw_graph(root: Node | Sequence[Node], *, show_values: bool = False,
         attrs = dict(_STYLE["fused" if op.name in FUSED_OPS else "op"])
         if op.name in marked_names:
             attrs.update(_STYLE["highlight"])
-        dot.node(opid, _op_label(n), **attrs)
+        dot.node(opid, op_label(n), **attrs)
         dot.edge(opid, vid[id(n)])
         many = len(n._parents) > 1
         linked_more = False

@@ -18,13 +18,23 @@ import copy
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .common import Case, have
-from .conv_step import _windows
 from .train_epoch import adam_step
 
 BATCH = 64
 LR = 2e-3
+
+
+def _windows(xp: np.ndarray, k: int) -> np.ndarray:
+    """(N·H'·W', k·k·C) columns of an NHWC array (stride 1)."""
+    n, hp, wp, c = xp.shape
+    s = xp.strides
+    win = as_strided(xp, (n, hp - k + 1, wp - k + 1, k, k, c), (s[0], s[1], s[2], s[1], s[2],
+                                                                 s[3]), writeable=False)
+    return win.reshape(-1, k * k * c)
+
 
 
 def _batches(n: int, seed: int = 0) -> list[np.ndarray]:

@@ -5,9 +5,20 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
   reused for the weight gradient, the input gradient as ``conv_transpose2d``);
 * ``PyTorch`` (the reference) and MyGrad's ``conv_nd`` when importable (its input gradient is
   of the padded input: the interior is compared);
-* ``floor: hand NumPy`` — the fastest plain NumPy step written here: NHWC im2col, one product
-  forward, ``Xcolᵀ @ dYmat`` reusing the forward's columns for the weight gradient, the input
-  gradient as a convolution of the padded output gradient with the flipped kernel;
+* ``floor: hand NumPy`` — the fastest plain NumPy step written here: a channel-major
+  (C, N, H, W) padded copy; in chunks of 3 images, its windows copied row-wise to
+  ``Xcolᵀ (C·k·k, 3·H·W)``, one product forward with the weight as PyTorch stores it and
+  ``dYmat @ Xcol`` for the weight gradient while the chunk's columns are in cache (a fused
+  forward + backward that an autodiff step, running the two apart, cannot match); the input
+  gradient as ``Wmatᵀ @ dYmat`` added back into the windows (col2im), with ``dYmat`` on the
+  padded grid so that each of the k·k taps is one shifted addition of the chunk's flattened
+  images; every result written to its NCHW place chunk by chunk. Measured alternatives that
+  lost (1 thread): NHWC im2col (window copies of 16-float runs, the transposes to and from
+  NCHW); the input gradient as a convolution of the padded output gradient with the flipped
+  kernel (a 288-row column matrix to copy: ≈ 12 ms more); row-by-row col2im additions (≈ 7 ms
+  more); the whole batch at once (40 MB temporaries, page faults, nothing in cache: ≈ 9 ms
+  more); chunks of 4 images (≈ 8 ms more); products over shifted slices of the flattened
+  padded images instead of a window copy (nine thin products: slower);
 * ``kernel: matmuls`` — the floor's three matrix products alone, on columns built beforehand.
 
 Goals (issue 17): within 3× PyTorch and 1.1× the hand-written floor.
@@ -26,53 +37,71 @@ N, C, H, W, Co, K = 64, 16, 32, 32, 32, 3
 DTYPE = np.float32
 
 
-def _windows(xp: np.ndarray, k: int) -> np.ndarray:
-    """(N·H'·W', k·k·C) columns of an NHWC array (stride 1)."""
-    n, hp, wp, c = xp.shape
-    s = xp.strides
-    win = as_strided(xp, (n, hp - k + 1, wp - k + 1, k, k, c), (s[0], s[1], s[2], s[1], s[2],
-                                                                 s[3]), writeable=False)
-    return win.reshape(-1, k * k * c)
-
-
-def _padded_nhwc(a: np.ndarray, p: int) -> np.ndarray:
-    """An NCHW array as NHWC with ``p`` zeros around each image."""
+def _padded(a: np.ndarray, p: int) -> np.ndarray:
+    """An NCHW batch as a channel-major (C, N, H, W) copy with ``p`` zeros around each image."""
     n, c, h, w = a.shape
-    out = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=a.dtype)
-    out[:, p:p + h, p:p + w] = a.transpose(0, 2, 3, 1)
+    out = np.zeros((c, n, h + 2 * p, w + 2 * p), dtype=a.dtype)
+    out[:, :, p:p + h, p:p + w] = a.transpose(1, 0, 2, 3)
     return out
 
 
+def _cols(xp: np.ndarray, k: int) -> np.ndarray:
+    """``(C·k·k, n·H·W)`` columns of a padded channel-major batch (stride 1): row-wise copies."""
+    c, n, hp, wp = xp.shape
+    s = xp.strides
+    win = as_strided(xp, (c, k, k, n, hp - k + 1, wp - k + 1),
+                     (s[0], s[2], s[3], s[1], s[2], s[3]), writeable=False)
+    return win.reshape(c * k * k, -1)
+
+
 def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
-    """Forward + backward of a 3×3, padding-1, stride-1 convolution, by hand."""
+    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in chunks of
+    ``B`` images (each chunk's columns serve the forward and the weight gradient while cached;
+    each result written to its NCHW place chunk by chunk)."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
-    p = k // 2
+    p, B = k // 2, 3                                           # 3 images: 1.8 MB of columns
+    hp, wp = h + 2 * p, wd + 2 * p
+    m = hp * wp
 
     def step() -> tuple:
-        cols = _windows(_padded_nhwc(x, p), k)                 # (N·H·W, k·k·C)
-        wmat = w.transpose(2, 3, 1, 0).reshape(-1, o)          # (k·k·C, Co)
-        y = (cols @ wmat).reshape(n, h, wd, o).transpose(0, 3, 1, 2)
-        gp = _padded_nhwc(g, p)
-        gmat = gp[:, p:p + h, p:p + wd].reshape(-1, o)         # (N·H·W, Co)
-        dw = (cols.T @ gmat).reshape(k, k, c, o).transpose(3, 2, 0, 1)
-        wflip = w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c)   # (k·k·Co, C)
-        dx = (_windows(gp, k) @ wflip).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
-        return np.ascontiguousarray(y), dw, np.ascontiguousarray(dx)
+        xp, wmat = _padded(x, p), w.reshape(o, -1)             # the weight as PyTorch stores it
+        gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n, h * wd)
+        y = np.empty((n, o, h, wd), dtype=x.dtype)
+        dw = np.zeros((o, c * k * k), dtype=x.dtype)
+        for a in range(0, n, B):
+            cols = _cols(xp[:, a:a + B], k)                    # (C·k·k, B·H·W)
+            y[a:a + B] = (wmat @ cols).reshape(o, -1, h, wd).transpose(1, 0, 2, 3)
+            dw += gmat[:, a:a + B].reshape(o, -1) @ cols.T
+        grid = np.zeros((o, n, hp, wp), dtype=g.dtype)         # g on the padded grid
+        grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
+        grid = grid.reshape(o, -1)
+        flat = np.zeros((c, n * m + (k - 1) * (wp + 1)), dtype=x.dtype)
+        dx = np.empty_like(x)
+        for a in range(0, n, B):
+            dcols = (wmat.T @ grid[:, a * m:(a + B) * m]).reshape(c, k * k, -1)
+            for tap in range(k * k):                           # col2im: one shifted addition
+                shift = a * m + tap // k * wp + tap % k        # of whole images per tap
+                flat[:, shift:shift + dcols.shape[2]] += dcols[:, tap]
+            done = flat[:, a * m:min(a + B, n) * m].reshape(c, -1, hp, wp)
+            dx[a:a + B] = done[:, :, p:p + h, p:p + wd].transpose(1, 0, 2, 3)
+        return y, dw.reshape(w.shape), dx
     return step
 
 
 def _kernel(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
     o, c, k, _ = w.shape
-    cols = np.ascontiguousarray(_windows(_padded_nhwc(x, 1), k))
-    gcols = np.ascontiguousarray(_windows(_padded_nhwc(g, 1), k))
-    gmat = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, o)
-    wmat = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(-1, o))
-    wflip = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(2, 3, 0, 1).reshape(-1, c))
+    n, _, h, wd = g.shape
+    cols = _cols(_padded(x, k // 2), k)
+    gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
+    grid = np.zeros((o, n, h + k - 1, wd + k - 1), dtype=g.dtype)
+    grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
+    grid = grid.reshape(o, -1)
+    wmat = w.reshape(o, -1)
 
     def matmuls() -> object:
-        cols @ wmat, cols.T @ gmat
-        return gcols @ wflip
+        wmat @ cols, gmat @ cols.T
+        return wmat.T @ grid
     return matmuls
 
 

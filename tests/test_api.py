@@ -96,9 +96,10 @@ LAYERS = [
      "optimizer",
      "interop",    # (interop: the weights' and optimizer state's exchange format, as checkpoints)
      "preflight",  # (checks before work: options, memory, output paths; stdlib only)
+     "blas",       # (BLAS thread limits for small problems; stdlib + optional threadpoolctl)
      "normalization"},
     {"train", "examples"},
-    {"viz", "notation", "notation_index", "compare", "onnx", "sweep"},
+    {"viz", "viz_labels", "notation", "notation_index", "compare", "onnx", "sweep"},
     {"cli", "__main__", "__init__"},
 ]
 

@@ -12,7 +12,7 @@ def test_conv_step_shapes_and_kernel_products():
     fns = conv_step.implementations(*conv_step.inputs(batch=2))
     y, dw, dx = fns["autograd_lite"]()
     assert y.shape == (2, 32, 32, 32) and dw.shape == (32, 16, 3, 3) and dx.shape == (2, 16, 32, 32)
-    assert fns["kernel: matmuls"]().shape == (2 * 32 * 32, 16)
+    assert fns["kernel: matmuls"]().shape == (16 * 3 * 3, 2 * 34 * 34)   # dX columns, padded grid
 
 
 def test_einsum_gradients_are_float32_and_the_kernel_is_the_forward():

@@ -347,7 +347,8 @@ def test_draw_graph_labels_show_conv_and_pool_hyperparameters():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         src = al.draw_graph(y.sum()).source
-    assert "stride=(2, 2)" in src and "pads=(1, 1, 1, 1)" in src and "ksize=(2, 2)" in src
+    assert "conv2d\nkernel 3×3\nstride 2\npadding 1\"" in src   # every op and option:
+    assert "max_pool2d\nkernel 2×2\nstride 2\"" in src        # tests/test_viz_labels.py
 
 
 def test_train_config_and_cli_choose_the_cnn(tmp_path, capsys):

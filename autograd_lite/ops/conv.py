@@ -1,19 +1,24 @@
 """Convolution primitives: ``conv2d``, ``conv1d``, ``conv_transpose2d``, ``unfold``, ``fold``.
 
-Layouts follow PyTorch: inputs NCHW, weights ``(C_out, C_in/groups, kH, kW)``. Internally the
-forward is one BLAS product: the padded input is copied once to NHWC, viewed as its sliding
-windows (``as_strided``) and copied to the column matrix ``Xcol (N·H'·W', kH·kW·C)`` (im2col),
-then ``Y = Xcol @ Wmat``. The three convolution ops are closed under differentiation, which is
-what makes them differentiable to any order:
+Layouts follow PyTorch: inputs NCHW, weights ``(C_out, C_in/groups, kH, kW)``. Inside, images
+are channel-major, ``(C, N, H, W)``: the padded input is copied once to that layout, its sliding
+windows (``as_strided``) are copied row by row to the transposed column matrix
+``Xcolᵀ (C·kH·kW, N·H'·W')`` (im2col) and ``Y = Wmat @ Xcolᵀ`` is one BLAS product with the
+weight as PyTorch stores it — done chunk by chunk of the batch, so that each chunk's columns
+are still in cache for their product. The three convolution ops are closed under
+differentiation, which is what makes them differentiable to any order:
 
 * ``conv2d(x, w)``: ``dx = conv_transpose2d(g, w)``, ``dw = conv2d_weight(x, g)``;
 * ``conv_transpose2d(g, w)``: ``dg = conv2d(h, w)``, ``dw = conv2d_weight(h, g)``;
 * ``conv2d_weight(x, g)``: ``dx = conv_transpose2d(g, v)``, ``dg = conv2d(x, v)``
 
-(``h``/``v`` the incoming cotangents). ``conv_transpose2d`` is itself a stride-1 convolution of
-the (zero-upsampled, padded) input with the flipped, channel-transposed kernel, so the input
-gradient of a convolution is a convolution of the output gradient — never a col2im of a huge
-column matrix. Padding is ``(top, bottom, left, right)`` inside the ops; the public fronts accept
+(``h``/``v`` the incoming cotangents). ``conv2d_weight`` is ``gmat @ Xcol`` (the windows copied
+again from the padded input the forward kept). ``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added
+back into the windows (col2im); in the channel-major layout, with ``g`` on the padded grid,
+that is one shifted addition of whole images per kernel tap — measured faster than the
+convolution of the padded ``g`` with the flipped kernel, whose column matrix is twice as wide
+to copy, and for a strided convolution it spends no product on an upsampled ``g``'s zeros.
+Padding is ``(top, bottom, left, right)`` inside the ops; the public fronts accept
 PyTorch's forms plus ``"same"``/``"valid"`` and asymmetric pairs.
 """
 
@@ -94,84 +99,140 @@ def _need(x: Any, ndim: int, what: str, where: str) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy kernels
+# NumPy kernels. Inside, images are channel-major, (C, N, H, W) ("CNHW"): the padded copy swaps
+# two outer axes (whole rows move), the windows' copy to columns runs along image rows, a
+# ``(C_out, ·)`` product result is already one contiguous block per output channel, and the
+# weight needs no transpose (PyTorch's layout is (C_out, C_in·kH·kW) row-major).
 
 
-def _padded_nhwc(x: np.ndarray, pads: Pads) -> np.ndarray:
-    """``x`` (N, C, H, W) zero-padded (negative pads crop) and copied to NHWC."""
+def _padded(x: np.ndarray, pads: Pads) -> np.ndarray:
+    """``x`` (N, C, H, W) zero-padded (negative pads crop) and copied to (C, N, H', W')."""
     t, b, left, r = pads
     H, W = x.shape[2:]
     x = x[:, :, max(-t, 0):H - max(-b, 0), max(-left, 0):W - max(-r, 0)]
     t, b, left, r = (max(p, 0) for p in pads)
-    if not (t or b or left or r):
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     N, C, H, W = x.shape
-    out = np.zeros((N, H + t + b, W + left + r, C), dtype=x.dtype)
-    out[:, t:t + H, left:left + W] = x.transpose(0, 2, 3, 1)
+    out = np.zeros((C, N, H + t + b, W + left + r), dtype=x.dtype)
+    out[:, :, t:t + H, left:left + W] = x.transpose(1, 0, 2, 3)
     return out
 
 
-def _cols(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], pads: Pads,
-          dilation: tuple[int, int], groups: int, out_hw: tuple[int, int] | None = None
-          ) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """im2col: ``(groups, N·H'·W', kH·kW·C/groups)`` columns of ``x``'s windows."""
-    xp = _padded_nhwc(x, pads)
-    N, Hp, Wp, C = xp.shape
+def _window_view(xp: np.ndarray, k: tuple, stride: tuple, dilation: tuple,
+                 out_hw: tuple) -> np.ndarray:
+    """``(A, B, kH, kW, H', W')`` view of the windows of a padded ``(A, B, H, W)`` array."""
+    sA, sB, sH, sW = xp.strides
     (kh, kw), (sh, sw), (dh, dw) = k, stride, dilation
-    Ho, Wo = out_hw or (out_size(Hp, kh, sh, dh, 0, 0), out_size(Wp, kw, sw, dw, 0, 0))
-    sN, sH, sW, sC = xp.strides
-    cg = C // groups
-    win = as_strided(xp, (groups, N, Ho, Wo, kh, kw, cg),
-                     (sC * cg, sN, sH * sh, sW * sw, sH * dh, sW * dw, sC), writeable=False)
-    return win.reshape(groups, N * Ho * Wo, kh * kw * cg), (N, Ho, Wo)
+    return as_strided(xp, xp.shape[:2] + (kh, kw) + tuple(out_hw),
+                      (sA, sB, sH * dh, sW * dw, sH * sh, sW * sw), writeable=False)
 
 
-def _conv_cols(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
-               groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The convolution and its column matrix (kept for the weight gradient)."""
-    Co, cg, kh, kw = w.shape
-    og = Co // groups
-    cols, (N, Ho, Wo) = _cols(x, (kh, kw), stride, pads, dilation, groups)
-    wmat = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, -1, og)
-    y = np.matmul(cols, wmat)                                   # (G, N·H'·W', Co/G)
-    return y.reshape(groups, N, Ho, Wo, og).transpose(1, 0, 4, 2, 3).reshape(N, Co, Ho, Wo), cols
+def _add_windows(cols: np.ndarray, out: np.ndarray, stride: tuple, dilation: tuple) -> None:
+    """col2im: add ``cols`` ``(A, B, kH, kW, H', W')`` into the windows of ``out`` ``(A, B, H,
+    W)`` (a loop over the kH·kW kernel offsets only)."""
+    kh, kw, Ho, Wo = cols.shape[2:]
+    (sh, sw), (dh, dw) = stride, dilation
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
+                j * dw:j * dw + (Wo - 1) * sw + 1:sw] += cols[:, :, i, j]
+
+
+CHUNK = 1 << 19   # elements in one batch chunk's column matrix (2 MB in float32)
+
+
+def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
+    """Batch ranges whose column matrices hold about ``CHUNK`` elements (at least one image):
+    a chunk's columns are still in cache when its product reads them, and no huge temporary is
+    allocated (a fresh 38 MB array costs ≈ 4 ms of page faults before the first write)."""
+    step = max(1, CHUNK // max(per_image, 1))
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _cols(xp: np.ndarray, k: tuple, stride: tuple, dilation: tuple, groups: int,
+          out_hw: tuple) -> np.ndarray:
+    """im2col, transposed: the ``(groups, C/groups·kH·kW, n·H'·W')`` columns of the windows of a
+    padded channel-major ``(C, n, H, W)`` batch (a row-by-row copy)."""
+    C, kk = xp.shape[0], k[0] * k[1]
+    win = _window_view(xp, k, stride, dilation, out_hw)       # (C, n, kH, kW, H', W')
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(groups, C // groups * kk, -1)
+
+
+def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
+    """An NCHW array, channel-major and contiguous, as ``(groups, C/groups, N, H·W)``."""
+    N, C, H, W = a.shape
+    return np.ascontiguousarray(a.transpose(1, 0, 2, 3)).reshape(groups, C // groups, N, H * W)
+
+
+def _conv_saving(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
+                 groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution ``Wmat @ Xcolᵀ``, chunk by chunk of the batch, and the padded
+    channel-major input (kept: the weight gradient copies its windows again, chunk by chunk)."""
+    xp = _padded(x, pads)
+    N, (Co, cg, kh, kw) = xp.shape[1], w.shape
+    hw = tuple(out_size(n, k, s, d, 0, 0) for n, k, s, d in zip(xp.shape[2:], (kh, kw), stride,
+                                                                   dilation))
+    wmat = w.reshape(groups, Co // groups, cg * kh * kw)
+    y = np.empty((N, Co) + hw, dtype=np.result_type(x, w))
+    for a, b in _chunks(N, cg * kh * kw * hw[0] * hw[1]):
+        cols = _cols(xp[:, a:b], (kh, kw), stride, dilation, groups, hw)
+        y[a:b] = np.matmul(wmat, cols).reshape(Co, b - a, *hw).transpose(1, 0, 2, 3)
+    return y, xp
 
 
 def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
-    return _conv_cols(x, w, **params)[0]
+    return _conv_saving(x, w, **params)[0]
 
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
-                 groups: int, ksize: tuple, cols: np.ndarray | None = None) -> np.ndarray:
+                 groups: int, ksize: tuple, padded: np.ndarray | None = None) -> np.ndarray:
+    """``dW = gmat @ Xcol``, summed over chunks of the batch."""
     N, Co, Ho, Wo = g.shape
-    og, cg = Co // groups, x.shape[1] // groups
-    if cols is None:   # the forward's columns when conv2d saved them, else im2col again
-        cols, _ = _cols(x, ksize, stride, pads, dilation, groups, (Ho, Wo))
-    gmat = g.reshape(N, groups, og, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(groups, -1, og)
-    dw = np.matmul(cols.transpose(0, 2, 1), gmat)               # (G, kH·kW·C/G, Co/G)
-    kh, kw = ksize
-    return dw.reshape(groups, kh, kw, cg, og).transpose(0, 4, 3, 1, 2).reshape(Co, cg, kh, kw)
+    xp = _padded(x, pads) if padded is None else padded   # the forward's, when conv2d saved it
+    cg, gm = xp.shape[0] // groups, _by_group(g, groups)
+    dw = np.zeros((groups, Co // groups, cg * ksize[0] * ksize[1]), dtype=np.result_type(x, g))
+    for a, b in _chunks(N, dw.shape[2] * Ho * Wo):
+        cols = _cols(xp[:, a:b], ksize, stride, dilation, groups, (Ho, Wo))
+        dw += np.matmul(gm[:, :, a:b].reshape(groups, Co // groups, -1), cols.transpose(0, 2, 1))
+    return dw.reshape(Co, cg, *ksize)
 
 
 def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
             groups: int, out_hw: tuple) -> np.ndarray:
-    """The transposed convolution as a stride-1 convolution of the zero-upsampled ``g`` with the
-    flipped kernel, channels exchanged within each group."""
+    """The transposed convolution: the columns ``Wmatᵀ @ gmat`` added back into their windows
+    (col2im), chunk by chunk of the batch — no product is spent on the zeros a strided
+    convolution's upsampled gradient would hold. With stride 1, ``g`` is first placed on the
+    padded output grid (zeros around): each kernel tap is then one addition of the flattened
+    images shifted by the tap's offset (the zeros' columns land on padding), instead of one
+    addition per image row."""
     N, Co, Hg, Wg = g.shape
     _, cg, kh, kw = w.shape
-    (sh, sw), (dh, dw), (t, _, left, _) = stride, dilation, pads
-    u = g
-    if sh > 1 or sw > 1:
-        u = np.zeros((N, Co, (Hg - 1) * sh + 1, (Wg - 1) * sw + 1), dtype=g.dtype)
-        u[:, :, ::sh, ::sw] = g
-    H, W = out_hw
-    lo_h, lo_w = dh * (kh - 1) - t, dw * (kw - 1) - left
-    upads = (lo_h, H + t - u.shape[2], lo_w, W + left - u.shape[3])
-    og = Co // groups
-    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 1, 3, 4).reshape(groups * cg, og,
-                                                                           kh, kw)
-    return _conv(u, wt[:, :, ::-1, ::-1], stride=(1, 1), pads=upads, dilation=dilation,
-                 groups=groups)
+    t, b, left, r = pads
+    wmat = w.reshape(groups, Co // groups, cg * kh * kw).transpose(0, 2, 1)
+    C, (H, W), (dh, dw) = groups * cg, out_hw, dilation
+    Hp, Wp = t + H + max(b, 0), left + W + max(r, 0)
+    dx = np.empty((N, C, H, W), dtype=np.result_type(g, w))
+    if tuple(stride) != (1, 1):
+        gm, out = _by_group(g, groups), np.zeros((C, N, Hp, Wp), dtype=dx.dtype)
+        for a, z in _chunks(N, cg * kh * kw * Hg * Wg):
+            cols = np.matmul(wmat, gm[:, :, a:z].reshape(groups, Co // groups, -1))
+            _add_windows(cols.reshape(C, kh, kw, z - a, Hg, Wg).transpose(0, 3, 1, 2, 4, 5),
+                         out[:, a:z], stride, dilation)
+            dx[a:z] = out[:, a:z, t:t + H, left:left + W].transpose(1, 0, 2, 3)
+        return dx
+    grid = np.zeros((Co, N, Hp, Wp), dtype=g.dtype)
+    grid[:, :, :Hg, :Wg] = g.transpose(1, 0, 2, 3)
+    grid = grid.reshape(groups, Co // groups, N, Hp * Wp)
+    flat = np.zeros((C, N * Hp * Wp + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dx.dtype)
+    for a, z in _chunks(N, cg * kh * kw * Hp * Wp):
+        cols = np.matmul(wmat, grid[:, :, a:z].reshape(groups, Co // groups, -1))
+        cols, m = cols.reshape(C, kh * kw, -1), (z - a) * Hp * Wp
+        for tap in range(kh * kw):
+            shift = a * Hp * Wp + tap // kw * dh * Wp + tap % kw * dw
+            flat[:, shift:shift + m] += cols[:, tap]
+        # the chunk's images are complete: later chunks add beyond them
+        out = flat[:, a * Hp * Wp:z * Hp * Wp].reshape(C, z - a, Hp, Wp)
+        dx[a:z] = out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3)
+    return dx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,10 +277,10 @@ def _conv2d_dx(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, d
 def _conv2d_dw(g: Any, out: Any, x: Any, w: Any, *, stride: tuple, pads: Pads, dilation: tuple,
                groups: int, saved: Any = None) -> Any:
     return conv2d_weight(x, g, stride=stride, pads=pads, dilation=dilation, groups=groups,
-                         ksize=tuple(w.shape[2:]), cols=saved)
+                         ksize=tuple(w.shape[2:]), padded=saved)
 
 
-conv2d = Op("conv2d", _conv_cols, (_conv2d_dx, _conv2d_dw),
+conv2d = Op("conv2d", _conv_saving, (_conv2d_dx, _conv2d_dw),
             rules=("conv_transpose2d(g, w): g convolved with the flipped kernel",
                    "conv2d_weight(x, g) = Xcolᵀ @ gmat: x correlated with g"),
             summary="2-D convolution (cross-correlation, as PyTorch) of an NCHW batch with a "
@@ -283,10 +344,10 @@ conv_transpose2d = Op(
 
 conv2d_weight = Op(
     "conv2d_weight", _conv_weight,
-    (lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, cols=None:
+    (lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, padded=None:
      conv_transpose2d(g, v, stride=stride, pads=pads, dilation=dilation, groups=groups,
                       out_hw=tuple(x.shape[2:])),
-     lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, cols=None:
+     lambda v, out, x, g, *, stride, pads, dilation, groups, ksize, padded=None:
      _conv_to(x, v, g.shape[2:], stride=stride, pads=pads, dilation=dilation, groups=groups)),
     rules=("conv_transpose2d(x, g)", "conv2d(x, g)"),
     internal="the weight-gradient of conv2d (a correlation of the input with the output "
@@ -376,25 +437,18 @@ def _unfold(x: np.ndarray, *, ksize: tuple, dilation: tuple, pads: Pads,
     N, C, Hp, Wp = xp.shape
     (kh, kw), (dh, dw), (sh, sw) = ksize, dilation, stride
     Ho, Wo = out_size(Hp, kh, sh, dh, 0, 0), out_size(Wp, kw, sw, dw, 0, 0)
-    sN, sC, sH, sW = xp.strides
-    win = as_strided(xp, (N, C, kh, kw, Ho, Wo), (sN, sC, sH * dh, sW * dw, sH * sh, sW * sw),
-                     writeable=False)
-    return win.reshape(N, C * kh * kw, Ho * Wo)
+    return _window_view(xp, ksize, stride, dilation, (Ho, Wo)).reshape(N, C * kh * kw, Ho * Wo)
 
 
 def _fold(cols: np.ndarray, *, out_hw: tuple, ksize: tuple, dilation: tuple, pads: Pads,
           stride: tuple) -> np.ndarray:
-    """col2im: each window's column added back where it came from (a loop over the kH·kW
-    kernel offsets only)."""
+    """col2im: each window's column added back where it came from."""
     (H, W), (kh, kw), (dh, dw), (sh, sw), (t, b, left, r) = out_hw, ksize, dilation, stride, pads
     Ho, Wo = out_size(H, kh, sh, dh, t, b), out_size(W, kw, sw, dw, left, r)
     N = cols.shape[0]
     c6 = cols.reshape(N, -1, kh, kw, Ho, Wo)
     out = np.zeros((N, c6.shape[1], H + t + b, W + left + r), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
-                j * dw:j * dw + (Wo - 1) * sw + 1:sw] += c6[:, :, i, j]
+    _add_windows(c6, out, stride, dilation)
     return out[:, :, t:t + H, left:left + W]
 
 
