@@ -8,7 +8,7 @@ busy with other work, a waiting thread waits for a descheduled one. The small mo
 ``(64, 288) @ (288, 1024)``): on a shared two-core machine its default run took 58 s with
 OpenBLAS's two threads and 16 s with one. So the training loop asks for one BLAS thread when
 the model is small (:func:`auto_threads`), through threadpoolctl when it is installed (the
-``threads`` extra; NumPy and graphviz stay the only required packages).
+``blas`` extra; NumPy and graphviz stay the only required packages).
 """
 
 from __future__ import annotations
@@ -70,5 +70,5 @@ def training_threads(threads: int | None, sizes: Iterable[int],
     user asked for cannot be applied."""
     if threads and not can_limit():
         log("threadpoolctl is not installed, --threads is ignored (pip install "
-            "'autograd-lite[threads]', or set OPENBLAS_NUM_THREADS before starting)")
+            "'autograd-lite[blas]', or set OPENBLAS_NUM_THREADS before starting)")
     return blas_threads(threads if threads is not None else auto_threads(sizes))

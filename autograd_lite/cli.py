@@ -125,7 +125,7 @@ COMMANDS: dict[str, dict[str, Any]] = {
               _arg("--threads", type=int, default=None, metavar="N",
                    help="BLAS threads (default: 1 for the small models train builds, whose "
                         "products threads slow down; 0: BLAS's own default; needs "
-                        "threadpoolctl, the threads extra)"),
+                        "threadpoolctl, the blas extra)"),
               _arg("--resume", default=None, metavar="DIR",
                    help="continue the run in DIR (only --epochs, --max-steps and --threads may "
                         "change)"),
