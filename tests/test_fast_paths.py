@@ -55,3 +55,53 @@ def test_relu_gradient_is_the_same_below_and_above_the_fast_path_size(n):
     al.relu(x).backward(g)
     mask = x.data > 0
     assert _same(x.grad.data, np.where(mask, g, np.float32(0)), mask)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor._vjp: inputs unpacked by hand for one and two parents, a comprehension for more, the
+# op's own Op.vjp for variadic ops; fit (unbroadcast, cast) called only on a mismatch.
+
+
+def test_vjp_every_arity_and_variadic_agrees_with_finite_differences():
+    rng = np.random.default_rng(3)
+    a, b, c = (al.Tensor(rng.standard_normal((2, 3)), requires_grad=True) for _ in range(3))
+    w, v = (al.Tensor(rng.standard_normal(3), requires_grad=True) for _ in range(2))
+    assert al.gradcheck(lambda s: al.tanh(s).sum(), [a])                         # one input
+    assert al.gradcheck(lambda s, t: (s * t).sum(), [a, b])                      # two
+    assert al.gradcheck(lambda s, t, u: (al.layer_norm(s, 3, t, u) * c).sum(), [a, w, v])
+    assert al.gradcheck(lambda s, t, u: al.einsum("ij,ij,ij->", s, t, u), [a, b, c])  # variadic
+    assert al.gradcheck(lambda s, t: al.concatenate([s, t, s]).sum(), [a, b])    # variadic
+
+
+def test_vjp_fits_a_cotangent_only_when_shape_or_dtype_differ():
+    x32 = al.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    b32 = al.Tensor(np.ones(3, np.float32), requires_grad=True)
+    c64 = np.full((2, 3), 2.0)                          # a float64 constant: g·c is float64
+    (x32 * c64 + b32).sum().backward()
+    assert x32.grad.dtype == np.float32 and x32.grad.shape == (2, 3)   # cast
+    assert b32.grad.dtype == np.float32 and b32.grad.shape == (3,)     # summed over the batch
+    np.testing.assert_array_equal(x32.grad.data, np.full((2, 3), 2.0, np.float32))
+    np.testing.assert_array_equal(b32.grad.data, np.full(3, 2.0, np.float32))
+
+
+def test_vjp_gives_each_input_its_own_array_when_the_rule_passes_g_through():
+    a = al.Tensor([1.0, 2.0], requires_grad=True)
+    b = al.Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).backward(np.array([1.0, -1.0]))
+    assert a.grad.data is not b.grad.data
+    a.grad.data[:] = 0.0                                # b's gradient must not change
+    np.testing.assert_array_equal(b.grad.data, [1.0, -1.0])
+    x = al.Tensor([1.0, 2.0], requires_grad=True)
+    (x + x).sum().backward()                            # one input twice: accumulated
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_vjp_with_create_graph_runs_the_rules_on_tensors():
+    x = al.Tensor([0.5, -1.0], requires_grad=True)
+    y = (al.tanh(x) * x).sum()
+    y.backward(create_graph=True)
+    gx = x.grad
+    assert gx.requires_grad
+    t = np.tanh(x.data)
+    np.testing.assert_allclose(gx.data, t + x.data * (1 - t * t), rtol=1e-12)
+    assert al.gradgradcheck(lambda s: (al.tanh(s) * s * 0.5).sum(), [x])
