@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
+from autograd_lite import ops
 from autograd_lite.ops import elementwise
 
 
@@ -105,3 +106,30 @@ def test_vjp_with_create_graph_runs_the_rules_on_tensors():
     t = np.tanh(x.data)
     np.testing.assert_allclose(gx.data, t + x.data * (1 - t * t), rtol=1e-12)
     assert al.gradgradcheck(lambda s: (al.tanh(s) * s * 0.5).sum(), [x])
+
+
+# ---------------------------------------------------------------------------------------------
+# unbroadcast: when only leading axes were added (a bias), it sums them without keepdims
+
+
+@pytest.mark.parametrize("gshape, shape", [((5, 3), (3,)), ((2, 5, 3), (3,)), ((2, 5, 3), (5, 3)),
+                                           ((4,), ()), ((2, 3), ()), ((2, 1, 3), (1, 3)),
+                                           ((2, 4, 3), (1, 3)), ((4, 3), (4, 1))])
+def test_unbroadcast_fast_case_equals_summing_every_broadcast_axis(gshape, shape):
+    g = np.random.default_rng(4).standard_normal(gshape).astype(np.float32)
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and gshape[lead + i] != 1)
+    want = g.sum(axis=axes, keepdims=True).reshape(shape)
+    got = ops.unbroadcast(g, shape)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    t = ops.unbroadcast(al.Tensor(g, requires_grad=True), shape)   # a recorded cotangent
+    assert isinstance(t, al.Tensor) and t.requires_grad
+    np.testing.assert_array_equal(t.data, want)
+
+
+def test_a_bias_gradient_through_create_graph_is_differentiable():
+    b = al.Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    x = al.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert al.gradgradcheck(lambda s, t: ((s + t) ** 2).sum(), [x, b])
