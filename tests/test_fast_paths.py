@@ -133,3 +133,51 @@ def test_a_bias_gradient_through_create_graph_is_differentiable():
     b = al.Tensor([0.5, -1.0, 2.0], requires_grad=True)
     x = al.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     assert al.gradgradcheck(lambda s, t: ((s + t) ** 2).sum(), [x, b])
+
+
+# ---------------------------------------------------------------------------------------------
+# Adam's update runs in place through one scratch array: bit for bit the out-of-place formula
+
+
+def _adam_reference(x, g, m, v, t, lr, b1, b2, eps, wd, decoupled, amsgrad, vmax):
+    """The update as written before it went in place (on copies of the state)."""
+    x, m, v = x.copy(), m.copy(), v.copy()
+    if wd:
+        if decoupled:
+            x *= 1 - lr * wd
+        else:
+            g = g + wd * x
+    m += (1 - b1) * (g - m)
+    v *= b2
+    v += (1 - b2) * (g * g)
+    step_size = lr / (1 - b1 ** t)
+    if amsgrad:
+        v_used = vmax = np.maximum(v if vmax is None else vmax, v)
+    else:
+        v_used = v
+    denom = np.sqrt(v_used)
+    denom /= np.sqrt(1 - b2 ** t)
+    denom += eps
+    x -= step_size * (m / denom)
+    return x, m, v, vmax
+
+
+@pytest.mark.parametrize("cls, wd, amsgrad", [(al.optim.Adam, 0.0, False),
+                                              (al.optim.Adam, 0.1, True),
+                                              (al.optim.AdamW, 0.1, False)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 4), ()])
+def test_adam_in_place_update_is_the_out_of_place_formula_bit_for_bit(cls, wd, amsgrad, dtype,
+                                                                      shape):
+    rng = np.random.default_rng(5)
+    w = al.Tensor(np.asarray(rng.standard_normal(shape), dtype), requires_grad=True)
+    opt = cls([w], lr=0.01, weight_decay=wd, amsgrad=amsgrad)
+    x, m, v, vmax = w.data.copy(), np.zeros_like(w.data), np.zeros_like(w.data), None
+    for t in range(1, 4):
+        g = np.asarray(rng.standard_normal(shape), dtype)
+        w.grad = al.Tensor(g.copy())
+        opt.step()
+        x, m, v, vmax = _adam_reference(x, g, m, v, t, 0.01, 0.9, 0.999, 1e-8, wd,
+                                        cls is al.optim.AdamW, amsgrad, vmax)
+        np.testing.assert_array_equal(w.data, x)
+        np.testing.assert_array_equal(w.grad.data, g)        # the gradient is not spent
