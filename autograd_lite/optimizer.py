@@ -230,16 +230,25 @@ class Adam(Optimizer):
                 x *= 1 - self.lr * self.weight_decay
             else:
                 g = g + self.weight_decay * x
-        m += (1 - b1) * (g - m)          # m ← β₁ m + (1 − β₁) g, as torch's lerp
+        # In place, through one scratch array d (the same operations, in the same order, as
+        # m += (1 − β₁)(g − m); v += (1 − β₂) g²; x −= step_size · m / (√v / √(1 − β₂ᵗ) + eps)).
+        d = np.empty_like(m)             # (an ndarray even for a 0-d parameter)
+        np.subtract(g, m, out=d)
+        d *= 1 - b1
+        m += d                           # m ← β₁ m + (1 − β₁) g, as torch's lerp
+        np.multiply(g, g, out=d)
+        d *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
+        v += d
         step_size = self.lr / (1 - b1 ** t)
         if self.amsgrad:
             v = state["v_max"] = np.maximum(state.get("v_max", v), v)
-        denom = np.sqrt(v)
-        denom /= np.sqrt(1 - b2 ** t)
-        denom += self.eps
-        x -= step_size * (m / denom)
+        np.sqrt(v, out=d)
+        d /= np.sqrt(1 - b2 ** t)
+        d += self.eps
+        np.divide(m, d, out=d)
+        d *= step_size
+        x -= d
 
 
 class AdamW(Adam):

@@ -205,45 +205,43 @@ class Tensor(InPlace, Methods, Node):
     def _vjp(self, g: Any, create_graph: bool) -> list:
         if self._born != _WRITES[0]:   # something was written since this node was recorded
             self._check_unmodified()
+        # Hot path (once per node per backward), written for speed: Op.vjp and fit inlined;
+        # fit is called only when the cotangent's shape or dtype differs from its input's
+        # (otherwise it returns the cotangent unchanged).
         op = self._op
         parents = self._parents
         params = self._params
-        # Hot path (once per node per backward), tuned: a one-input node (tanh, sum, ...) skips
-        # the loop below, doing what it does for i = 0 (measured: benchmarks/op_overhead).
-        if len(parents) == 1 and not op.variadic:
-            p = parents[0]
-            f = op.vjps[0]
-            if f is None or not p.requires_grad:
-                return [None]
-            a = (g, self, p) if create_graph else (g, self._data, p._data)
-            c = f(*a, **params) if params else f(*a)
-            return [None if c is None else fit(c, p._data, op.name, 0)]
-        xs: Any = parents if create_graph else [p._data for p in parents]
-        out: Any = self if create_graph else self._data
-        vjps = op.vjps
-        variadic = op.variadic
-        cots: list = [None] * len(parents)
+        if create_graph:   # the rules run on Tensors, so the backward pass is recorded too
+            xs, out = parents, self
+        elif len(parents) == 1:   # (the common arities by hand: cheaper than a comprehension)
+            xs, out = (parents[0]._data,), self._data
+        elif len(parents) == 2:
+            xs, out = (parents[0]._data, parents[1]._data), self._data
+        else:
+            xs, out = [p._data for p in parents], self._data
+        vjps = None if op.variadic else op.vjps
+        cots = []
         passed = False   # g itself went to an input already: another one gets a copy
-        i = -1
+        i = 0
         for p in parents:
+            c = None
+            if p.requires_grad:
+                if vjps is None:
+                    c = op.vjp(i, g, out, xs, params)
+                else:
+                    f = vjps[i]
+                    if f is not None:
+                        c = f(g, out, *xs, **params) if params else f(g, out, *xs)
+                if c is not None:
+                    x = p._data
+                    if c.shape != x.shape or c.dtype != x.dtype:
+                        c = fit(c, x, op.name, i)
+                    if c is g:
+                        if passed and not create_graph:
+                            c = c.copy()
+                        passed = True
+            cots.append(c)
             i += 1
-            if not p.requires_grad:
-                continue
-            if variadic:
-                c = op.vjp(i, g, out, xs, params)
-            else:   # Op.vjp inlined (hot path: once per parent per backward)
-                f = vjps[i]
-                if f is None:
-                    continue
-                c = f(g, out, *xs, **params) if params else f(g, out, *xs)
-            if c is None:
-                continue
-            c = fit(c, p._data, op.name, i)
-            if c is g:
-                if passed:
-                    c = c.copy() if not create_graph else c
-                passed = True
-            cots[i] = c
         return cots
 
     def _store_grad(self, g: Any, create_graph: bool) -> None:

@@ -157,22 +157,26 @@ def op_error(op: Op, datas: Sequence[Any], params: dict, e: Exception) -> Except
                          f"{'; ' + extra if extra else ''}): {e}")
 
 
-def unbroadcast(g: Any, shape: tuple, where: str = "") -> Any:
+def unbroadcast(g: Any, shape: tuple, where: str = "", argnum: int | None = None) -> Any:
     """Sum ``g`` back down to ``shape``: the inverse of NumPy broadcasting ``shape`` up to g's.
 
     Only what broadcasting explains is undone (leading axes, and axes of length 1 in ``shape``);
-    any other mismatch is a bug in a VJP and raises, naming ``where``: a gradient is never
-    reshaped to fit.
+    any other mismatch is a bug in a VJP and raises, naming ``where`` (and the input
+    ``argnum``): a gradient is never reshaped to fit.
     """
     gshape = g.shape
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead > 0 and gshape[lead:] == shape:   # only leading axes added (a bias): the fast case
+        return g.sum(axis=tuple(range(lead)))
     if lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, gshape[lead:])):
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                           if n == 1 and gshape[lead + i] != 1)
         g = g.sum(axis=axes, keepdims=True)
         return g.reshape(shape) if lead else g
+    if argnum is not None:
+        where = f"{where} (input {argnum})"
     raise RuntimeError(f"{where or 'unbroadcast'}: the gradient has shape {tuple(gshape)}, which "
                        f"broadcasting from the input's shape {tuple(shape)} cannot explain "
                        f"(a VJP returned a wrongly shaped cotangent)")
@@ -183,7 +187,7 @@ def fit(c: Any, x: Any, name: str, i: int) -> Any:
     ``x``: broadcast axes summed (:func:`unbroadcast`), cast to ``x``'s dtype (hot path of
     ``Tensor._vjp``)."""
     if c.shape != x.shape:
-        c = unbroadcast(c, x.shape, f"{name} (input {i})")
+        c = unbroadcast(c, x.shape, name, i)
     if c.dtype is not x.dtype and c.dtype != x.dtype:
         c = c.astype(x.dtype)
     return c

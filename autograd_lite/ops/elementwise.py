@@ -122,7 +122,28 @@ relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, out, x: masked(g, da
 def masked(g: Any, mask: Any) -> Any:
     """``g`` where ``mask`` holds, else 0: a selection, not a product, so an infinite or NaN
     ``g`` outside the mask gives 0 (as PyTorch's masked rules do), never 0·∞ = NaN."""
-    return where(g, 0.0, cond=np.asarray(mask, dtype=bool))
+    mask = np.asarray(mask, dtype=bool)
+    if type(g) is np.ndarray and g.size >= _BIG and g.dtype.kind == "f":
+        return _select_by_product(g, mask)   # a plain backward: the same values, faster
+    return where(g, 0.0, cond=mask)
+
+
+_BIG = 4096   # below this size np.where is as fast (measured on float32 ReLU masks)
+
+
+def _select_by_product(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``np.where(mask, g, 0)``, computed as a product: NumPy's ``where`` branches on every
+    element, 4-10× slower than ``g * mask`` on a random mask (ReLU's) of 10⁴-10⁶ elements.
+
+    The product is the selection wherever ``g`` is finite, except that a negative ``g`` times
+    False gives −0.0, which ``+ 0.0`` turns into +0.0 (as is a −0.0 of ``g`` itself: equal as
+    numbers). Where ``g`` is infinite or NaN the product may be NaN (0·∞): only then select.
+    """
+    c = np.multiply(g, mask)
+    if np.isnan(c).any():
+        return np.where(mask, g, 0.0)
+    c += 0.0
+    return c
 
 
 def _select(a: Any, b: Any, like: Any) -> np.ndarray:
