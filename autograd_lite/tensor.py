@@ -269,7 +269,10 @@ class Tensor(InPlace, Methods, Node):
             arr = self._gradient_of_my_shape(grad, "backward: grad")
             if create_graph and isinstance(grad, Tensor):
                 return grad   # a recorded upstream gradient stays differentiable (jvp, gradgrad)
-            g = np.array(arr, dtype=self.dtype)   # a copy: the caller's array is never stored
+            g = np.array(arr, dtype=self.dtype) if create_graph else np.asarray(arr, self.dtype)
+            if g is arr or g.base is not None:   # the caller's array, read-only: a leaf that
+                g = g.view()                     # stores it copies it first (_store_grad)
+                g.flags.writeable = False
         return Tensor(g) if create_graph else g
 
     def _gradient_of_my_shape(self, value: Any, where: str) -> np.ndarray:

@@ -85,6 +85,26 @@ def test_leaf_gradients_never_share_memory():
     assert not np.shares_memory(leaf.grad.data, u)
 
 
+def test_the_callers_seed_is_read_not_copied_and_never_stored_or_written():
+    u = np.array([1.0, 2.0])
+    x = T([0.0, 0.0], requires_grad=True)
+    y = x + 1.0                      # add passes the seed through to the leaf unchanged
+    y.backward(u)
+    y.backward(u)                    # the second pass accumulates into x.grad
+    np.testing.assert_array_equal(u, [1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    assert not np.shares_memory(x.grad.data, u) and x.grad.data.flags.writeable
+    seen = []
+    z = x * 3.0
+    z.register_hook(lambda g: seen.append(np.shares_memory(g.data, u)))
+    z.backward(u)                    # the seed reaches hooks without a copy ...
+    assert seen == [True]
+    with pytest.raises(ValueError, match="read-only"):
+        z.register_hook(lambda g: g.data.__iadd__(1.0))   # ... and cannot be written there
+        z.backward(u)
+    np.testing.assert_array_equal(u, [1.0, 2.0])
+
+
 def test_concurrent_backward_into_shared_parameters_loses_nothing():
     w = T(np.zeros(200_000), requires_grad=True)
 
