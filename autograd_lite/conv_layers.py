@@ -94,8 +94,8 @@ class Conv2d(_ConvNd):
     Example
     -------
     >>> conv = Conv2d(3, 8, 3, padding=1, rng=0)
-    >>> conv(np.zeros((2, 3, 5, 5), dtype=np.float32)).shape
-    (2, 8, 5, 5)
+    >>> conv.weight.shape, conv(np.zeros((2, 3, 5, 5), dtype=np.float32)).shape
+    ((8, 3, 3, 3), (2, 8, 5, 5))
     """
 
     op = staticmethod(api.conv2d)
@@ -167,12 +167,15 @@ class MaxPool2d(_Pool):
 
 
 class AvgPool2d(_Pool):
-    """``avg_pool2d`` as a layer.
+    """``avg_pool2d`` as a layer; ``count_include_pad=False`` averages the real inputs only.
 
     Example
     -------
-    >>> AvgPool2d(2)(np.ones((1, 1, 4, 4))).shape
-    (1, 1, 2, 2)
+    >>> x = np.ones((1, 1, 2, 2))
+    >>> AvgPool2d(2, padding=1)(x).data.ravel()
+    array([0.25, 0.25, 0.25, 0.25])
+    >>> AvgPool2d(2, padding=1, count_include_pad=False)(x).data.ravel()
+    array([1., 1., 1., 1.])
     """
 
     op = staticmethod(api.avg_pool2d)

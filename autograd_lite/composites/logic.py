@@ -8,6 +8,7 @@ not part of any graph; use it as a mask (``al.where``) or a test.
 from __future__ import annotations
 
 import inspect
+import operator
 from typing import Any
 
 import numpy as np
@@ -53,14 +54,10 @@ _VALUE_TESTS = {
     "isinf": ("is ±inf", "[False,  True, False]"),
     "isfinite": ("is neither NaN nor ±inf", "[ True, False, False]"),
 }
-_COMPARISONS = {
-    "equal": ("==", "[False,  True, False]"),
-    "not_equal": ("!=", "[ True, False,  True]"),
-    "less": ("<", "[ True, False, False]"),
-    "less_equal": ("<=", "[ True,  True, False]"),
-    "greater": (">", "[False, False,  True]"),
-    "greater_equal": (">=", "[False,  True,  True]"),
-}
+# The comparisons' examples print what Python's own operators give on the same numbers.
+_COMPARISONS = {"equal": ("==", operator.eq), "not_equal": ("!=", operator.ne),
+                "less": ("<", operator.lt), "less_equal": ("<=", operator.le),
+                "greater": (">", operator.gt), "greater_equal": (">=", operator.ge)}
 _LOGIC = {
     "logical_and": ("and", "[False, False, False,  True]"),
     "logical_or": ("or", "[False,  True,  True,  True]"),
@@ -68,7 +65,10 @@ _LOGIC = {
 }
 _PREDICATES = {
     **_family(_VALUE_TESTS, "Where ``x`` {}", "[1.0, -np.inf, np.nan]"),
-    **_family(_COMPARISONS, "Where ``x {} y``", "[1.0, 2.0, 3.0], 2.0"),
+    **_family({name: (sym, np.array2string(np.array([op(v, 2.0) for v in (1.0, 2.0, 3.0)]),
+                                           separator=", "))
+               for name, (sym, op) in _COMPARISONS.items()},
+              "Where ``x {} y``", "[1.0, 2.0, 3.0], 2.0"),
     **_family(_LOGIC, "Elementwise {} (nonzero is true)",
               "[0.0, 0.0, 1.0, 1.0], [0.0, 2.0, 0.0, 2.0]"),
     "logical_not": _predicate("logical_not", "Elementwise not (nonzero is true)", "[0.0, 2.0]",

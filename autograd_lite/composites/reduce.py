@@ -66,12 +66,12 @@ def amax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def amin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Alias of :func:`min` (PyTorch's name; tied elements share the gradient equally).
+    """Alias of :func:`min`, as :func:`amax` of :func:`max`.
 
     Example
     -------
-    >>> al.amin([[1.0, 5.0], [3.0, 2.0]], axis=1)
-    Tensor([1., 2.], dtype=float64)
+    >>> al.amin([[1.0, 5.0], [3.0, 2.0]]), al.amin([[1.0, 5.0], [3.0, 2.0]], axis=0)
+    (Tensor(1., dtype=float64), Tensor([1., 2.], dtype=float64))
     """
     return as_tensor(x, "amin").min(axis, keepdims)
 
@@ -310,13 +310,13 @@ def cummax(x: Any, axis: int = -1) -> Tensor:
 
 
 def cummin(x: Any, axis: int = -1) -> Tensor:
-    """Running minimum along ``axis`` (values; the gradient goes to the latest position holding
-    the running minimum, as PyTorch).
+    """Running minimum along ``axis``, as :func:`cummax` takes the running maximum.
 
     Example
     -------
-    >>> al.cummin([3.0, 1.0, 2.0, 0.0])
-    Tensor([3., 1., 1., 0.], dtype=float64)
+    >>> al.cummin([[3.0, 1.0], [2.0, 4.0]], axis=0)
+    Tensor([[3., 1.],
+            [2., 1.]], dtype=float64)
     """
     return _cumulative(x, axis, "cummin", np.minimum.accumulate)
 
