@@ -40,16 +40,23 @@ def np_conv2d(x, w, *, stride=1, padding=0, dilation=1, groups=1):
     xp = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)))
     N, C, Hp, Wp = xp.shape
     Ho, Wo = (Hp - dh * (kh - 1) - 1) // sh + 1, (Wp - dw * (kw - 1) - 1) // sw + 1
-    og = Co // groups
     out = np.zeros((N, Co, Ho, Wo))
+    for outs, i, j, patch in _taps(xp, Co, groups, (kh, kw), (sh, sw), (dh, dw), (Ho, Wo)):
+        out[:, outs] += np.einsum("nchw,oc->nohw", patch, w[outs, :, i, j])
+    return out
+
+
+def _taps(xp, Co, groups, ksize, stride, dilation, out_size):
+    """For each group and kernel offset (i, j): the group's output channels (a slice), i, j and
+    the input window ``Xpad[n, c, i·d + s·a, j·d + s·b]`` over output positions (a, b)."""
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = ksize, stride, dilation, out_size
+    cg, og = xp.shape[1] // groups, Co // groups
     for gi in range(groups):
         for i in range(kh):
             for j in range(kw):
-                patch = xp[:, gi * cg:(gi + 1) * cg, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
-                           j * dw:j * dw + (Wo - 1) * sw + 1:sw]
-                out[:, gi * og:(gi + 1) * og] += np.einsum("nchw,oc->nohw", patch,
-                                                           w[gi * og:(gi + 1) * og, :, i, j])
-    return out
+                yield (slice(gi * og, (gi + 1) * og), i, j,
+                       xp[:, gi * cg:(gi + 1) * cg, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
+                          j * dw:j * dw + (Wo - 1) * sw + 1:sw])
 
 
 def np_conv_transpose2d(x, w, *, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -275,13 +282,7 @@ def _np_conv_weight(x, g, stride, pads, dilation, groups, ksize):
     t, b, left, r = pads
     xp = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)))
     N, Co, Ho, Wo = g.shape
-    cg, og = x.shape[1] // groups, Co // groups
-    dw_ = np.zeros((Co, cg, kh, kw))
-    for gi in range(groups):
-        for i in range(kh):
-            for j in range(kw):
-                patch = xp[:, gi * cg:(gi + 1) * cg, i * dh:i * dh + (Ho - 1) * sh + 1:sh,
-                           j * dw:j * dw + (Wo - 1) * sw + 1:sw]
-                dw_[gi * og:(gi + 1) * og, :, i, j] = np.einsum(
-                    "nchw,nohw->oc", patch, g[:, gi * og:(gi + 1) * og])
+    dw_ = np.zeros((Co, x.shape[1] // groups, kh, kw))
+    for outs, i, j, patch in _taps(xp, Co, groups, (kh, kw), (sh, sw), (dh, dw), (Ho, Wo)):
+        dw_[outs, :, i, j] = np.einsum("nchw,nohw->oc", patch, g[:, outs])
     return dw_

@@ -34,6 +34,18 @@ def close(got, want, dtype) -> None:
     np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype])
 
 
+def check_loss_and_gradients(graph: onnx.ModelProto, loss, model, x, y, dtype) -> None:
+    """The exported graph's outputs (the loss, then one gradient per parameter) against
+    ``loss(x, y)`` and its backward pass in autograd_lite."""
+    got = run(graph, x, y)
+    L = loss(x, y)
+    model.zero_grad()
+    L.backward()
+    close(got[0], L.data, dtype)
+    for g, p in zip(got[1:], model.parameters()):
+        close(g, p.grad.data, dtype)
+
+
 def test_every_op_exports_or_says_why_not():
     exported, refused = set(al_onnx.EMITTERS), set(al_onnx.NOT_EXPORTABLE)
     assert not exported & refused, "an op is both exported and listed as not exportable"
@@ -150,13 +162,7 @@ def test_mlp_loss_and_gradients(fused, dtype):
     kinds = {n.op_type for n in m.graph.node}
     assert ("SoftmaxCrossEntropyLoss" in kinds) == fused
     assert ("GatherElements" in kinds) == (not fused)
-    got = run(m, x, y)
-    L = loss(x, y)
-    model.zero_grad()
-    L.backward()
-    close(got[0], L.data, dtype)
-    for g, p in zip(got[1:], model.parameters()):
-        close(g, p.grad.data, dtype)
+    check_loss_and_gradients(m, loss, model, x, y, dtype)
 
 
 def test_composed_gradients_generalise_to_new_inputs():
@@ -416,13 +422,7 @@ def test_cnn_forward_and_gradients(pool, dtype, rng):
         g = al_onnx.export(loss, (x, y), gradients_of=model)
     if dtype == np.float32:     # conv2d's input gradient
         assert "ConvTranspose" in {n.op_type for n in g.graph.node}
-    got = run(g, x, y)
-    L = loss(x, y)
-    model.zero_grad()
-    L.backward()
-    close(got[0], L.data, tol)
-    for gr, p in zip(got[1:], model.parameters()):
-        close(gr, p.grad.data, tol)
+    check_loss_and_gradients(g, loss, model, x, y, tol)
 
 
 def test_digits_cnn_checkpoint(tmp_path):
