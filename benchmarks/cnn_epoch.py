@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -62,10 +63,16 @@ def _ours(X: np.ndarray, y: np.ndarray) -> Callable[[], object]:
     opt = optim.Adam(model.parameters(), lr=LR)
     batches = _batches(len(X))
 
+    return _epoch(batches, lambda idx: al.cross_entropy(model(X[idx]), y[idx]), opt)
+
+
+def _epoch(batches: list, loss_of: Callable[[Any], Any], opt: Any) -> Callable[[], float]:
+    """One pass over ``batches``: ``loss_of(batch)``, zero_grad, backward, step (either
+    library's optimizer); returns the summed loss."""
     def epoch() -> float:
         total = 0.0
         for idx in batches:
-            loss = al.cross_entropy(model(X[idx]), y[idx])
+            loss = loss_of(idx)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -95,19 +102,12 @@ def _torch(X: np.ndarray, y: np.ndarray) -> Callable[[], object]:
     batches = [torch.from_numpy(b) for b in _batches(len(X))]
     ce = tnn.functional.cross_entropy
 
-    def epoch() -> float:
-        total = 0.0
-        for idx in batches:
-            h = features(tX[idx])
-            keep = rng.random(tuple(h.shape)) >= p
-            h = h * torch.from_numpy((keep / (1.0 - p)).astype(np.float32))
-            loss = ce(head(h), ty[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        return total
-    return epoch
+    def loss_of(idx: Any) -> Any:
+        h = features(tX[idx])
+        keep = rng.random(tuple(h.shape)) >= p
+        h = h * torch.from_numpy((keep / (1.0 - p)).astype(np.float32))
+        return ce(head(h), ty[idx])
+    return _epoch(batches, loss_of, opt)
 
 
 def _pad(a: np.ndarray) -> np.ndarray:
