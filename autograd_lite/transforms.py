@@ -416,7 +416,7 @@ def _stack(rows: list, shape: tuple, x: Tensor, traced: bool) -> Any:
     return np.stack(rows).reshape(shape)
 
 
-def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
+def hessian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
             vectorize: bool = True) -> Callable[..., Any]:
     """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
 
@@ -424,7 +424,8 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
     differentiated, all rows at once (``vectorize=True``, one batched backward pass through the
     gradient's graph) or row by row. For large inputs use :func:`hvp` instead. For a container
     argument the result is nested as in JAX: ``hessian(f)(d)[a][b]`` is the block
-    ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``.
+    ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``; likewise for a tuple
+    ``argnums``, ``hessian(f, (0, 1))(x, y)[i][j]`` is ``∂²f / ∂x_i ∂x_j``.
 
     Example
     -------
@@ -433,23 +434,31 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
            [ 0., 12.]])
     >>> hessian(lambda d: d["a"] ** 2 * d["b"])({"a": np.array(1.0), "b": np.array(3.0)})
     {'a': {'a': array(6.), 'b': array(2.)}, 'b': {'a': array(2.), 'b': array(0.)}}
+    >>> hessian(lambda x, y: x ** 2 * y, argnums=(0, 1))(1.0, 3.0)
+    ((array(6.), array(2.)), (array(2.), array(0.)))
     """
-    if not isinstance(argnums, int):
-        raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
     dense = jacobian(grad(f, argnums), argnums, vectorize=vectorize)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if -len(args) <= argnums < len(args) and _is_container(args[argnums]):
-            return _tree_hessian(f, argnums % len(args), args, kwargs, vectorize)
+        nums = _argnums(argnums, len(args), "hessian")
+        if not isinstance(argnums, int) or _is_container(args[nums[0]]):
+            return _tree_hessian(f, nums, isinstance(argnums, int), args, kwargs, vectorize)
         return dense(*args, **kwargs)
     return wrapped
 
 
-def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: dict,
-                  vectorize: bool) -> Any:
-    """The Hessian in a container argument: that of ``f`` over all its leaves raveled into one
-    vector, cut into one block per pair of leaves (nested in the container's structure)."""
-    leaves, rebuild = _flatten(args[argnum])
+def _tree_hessian(f: Callable[..., Tensor], nums: tuple[int, ...], single: bool, args: tuple,
+                  kwargs: dict, vectorize: bool) -> Any:
+    """The Hessian in container arguments (or a tuple ``argnums``): that of ``f`` over all their
+    leaves raveled into one vector, cut into one block per pair of leaves, nested in the
+    arguments' structure (the tuple of them, unless ``single``)."""
+    parts = [_flatten(args[a]) for a in nums]       # one by one: a tuple of plain numbers is
+    leaves = [leaf for ls, _ in parts for leaf in ls]   # not one array here
+    counts = np.cumsum([0] + [len(ls) for ls, _ in parts]).tolist()
+
+    def rebuild(ls: Sequence[Any]) -> Any:
+        trees = tuple(rb(ls[i:j]) for (_, rb), i, j in zip(parts, counts, counts[1:]))
+        return trees[0] if single else trees
     flat = [as_tensor(leaf, "hessian", what="a leaf of the input") for leaf in leaves]
     shapes, sizes = [t.shape for t in flat], [t.size for t in flat]
     ends = np.cumsum(sizes).tolist()
@@ -457,8 +466,11 @@ def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: di
     vec = ops.concatenate(*[t.reshape(-1) for t in flat], axis=0)
 
     def f_flat(v: Tensor) -> Tensor:
-        parts = [v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)]
-        return f(*args[:argnum], rebuild(parts), *args[argnum + 1:], **kwargs)
+        new = rebuild([v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)])
+        new_args = list(args)
+        for a, arg in zip(nums, (new,) if single else new):
+            new_args[a] = arg
+        return f(*new_args, **kwargs)
     h = hessian(f_flat, vectorize=vectorize)(vec)
     blocks = [[h[s1:e1, s2:e2].reshape(a + b) for s2, e2, b in zip(starts, ends, shapes)]
               for s1, e1, a in zip(starts, ends, shapes)]
