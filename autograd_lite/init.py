@@ -22,7 +22,7 @@ from .tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "orthogonal_", "trunc_normal_", "eye_"]
+           "orthogonal_", "trunc_normal_", "eye_", "dirac_"]
 
 Rng = np.random.Generator | int | None
 
@@ -268,3 +268,33 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError(f"eye_: needs a 2-D tensor, got "
                          f"{getattr(tensor, 'shape', type(tensor).__name__)}")
     return _fill(tensor, np.eye(*tensor.shape), "eye_")
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight ``(out, in, *kernel)`` with the Dirac delta, as
+    PyTorch: ``tensor[g·out/groups + d, d, centre] = 1`` for ``d < min(out/groups, in)`` in each
+    of the ``groups`` groups, so the convolution preserves (the first) input channels.
+
+    Example
+    -------
+    >>> al.nn.init.dirac_(al.nn.Parameter(np.empty((2, 2, 3)))).data
+    array([[[0., 1., 0.],
+            [0., 0., 0.]],
+    <BLANKLINE>
+           [[0., 0., 0.],
+            [0., 1., 0.]]])
+    """
+    if not isinstance(tensor, Tensor) or tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: needs a 3-, 4- or 5-D tensor, got "
+                         f"{getattr(tensor, 'shape', type(tensor).__name__)}")
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1 \
+            or tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: groups must be a positive integer dividing dim 0 of shape "
+                         f"{tensor.shape}, got {groups!r}")
+    out = tensor.shape[0] // groups
+    d = np.arange(min(out, tensor.shape[1]))
+    values = np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        values[(g * out + d, d, *centre)] = 1
+    return _fill(tensor, values, "dirac_")

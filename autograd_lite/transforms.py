@@ -157,14 +157,15 @@ def _flatten(tree: Any) -> tuple[list, Callable[[Sequence[Any]], Any]]:
     return [leaf for leaves, _ in parts for leaf in leaves], rebuild
 
 
-def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str
-          ) -> tuple[Any, list[Tensor], bool, list]:
+def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str,
+          tree_out: bool = False) -> tuple[Any, list[Tensor], bool, list]:
     """Run ``f`` with the differentiated arguments replaced by fresh nodes.
 
     The other positional ndarrays become constant Tensors (so ``f`` sees Tensors throughout);
     anything else (Tensors, numbers, keyword arguments) is passed as given. A differentiated
     container gets a fresh node per leaf; the last result is one ``(count, rebuild)`` per
-    differentiated argument, to give its gradient the argument's structure.
+    differentiated argument, to give its gradient the argument's structure. With ``tree_out``
+    ``f`` may return a container of Tensors (``vjp``, ``jvp``); the caller flattens it.
     """
     if not callable(f):
         raise TypeError(f"{where}: f must be callable, got {type(f).__name__}")
@@ -182,10 +183,13 @@ def _call(f: Callable, args: tuple, kwargs: dict, argnums: Argnums, where: str
     traced = _traced()       # decided before f runs (f itself runs one level deeper)
     with _inside():
         y = f(*args, **kwargs)
-    if not isinstance(y, Tensor):
-        raise TypeError(f"{where}: f must return a Tensor computed from its Tensor arguments, "
-                        f"got {type(y).__name__} (use autograd_lite operations, not NumPy, "
-                        "inside f)")
+    outs = _flatten(y)[0] if tree_out else [y]
+    for out in outs:
+        if not isinstance(out, Tensor):
+            what = " (or a container of Tensors)" if tree_out else ""
+            raise TypeError(f"{where}: f must return a Tensor{what} computed from its Tensor "
+                            f"arguments, got {type(out).__name__} (use autograd_lite operations, "
+                            "not NumPy, inside f)")
     return y, xs, traced, trees
 
 
@@ -235,69 +239,100 @@ def grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., Any]:
     return lambda *args, **kwargs: vg(*args, **kwargs)[1]
 
 
-def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """``f(*primals)`` and a function mapping an upstream gradient ``u`` to ``uᵀ J``.
 
     ``vjp_fn(u)`` returns one cotangent per primal (a tuple); it can be called many times (the
-    graph of ``f`` is kept by ``vjp_fn``).
+    graph of ``f`` is kept by ``vjp_fn``). ``f`` may return a container of Tensors (a dict, list
+    or tuple, nested, as JAX); ``u`` then has the same structure, or a ``ValueError`` names the
+    place where it differs.
 
     Example
     -------
     >>> out, vjp_fn = vjp(lambda x: x * x, np.array([1.0, 2.0]))
     >>> vjp_fn(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
+    >>> out, vjp_fn = vjp(lambda x: {"sq": x * x, "sum": x.sum()}, np.array([1.0, 2.0]))
+    >>> vjp_fn({"sq": np.array([1.0, 0.0]), "sum": np.array(1.0)})
+    (array([3., 1.]),)
     """
     nums = tuple(range(len(primals)))
-    y, xs, traced, trees = _call(f, primals, {}, nums, "vjp")
+    y, xs, traced, trees = _call(f, primals, {}, nums, "vjp", tree_out=True)
+    ys, rebuild = _flatten(y)
 
     def vjp_fn(u: Any) -> tuple:
-        if np.shape(u) != y.shape:
-            raise ValueError(f"vjp: the upstream gradient has shape {np.shape(u)}, but f's output "
-                             f"has shape {y.shape}")
-        create = traced or (isinstance(u, Tensor) and u.requires_grad)
-        cots = cotangents(y, xs, u, create_graph=create)
+        paths = _tangent_leaves(y, u, "u", "vjp", "upstream gradient")
+        us = [ui for _, ui in paths]
+        for (path, ui), yi in zip(paths, ys):
+            if np.shape(ui) != yi.shape:
+                at = f" (at {path})" if len(ys) > 1 else ""
+                raise ValueError(f"vjp: the upstream gradient has shape {np.shape(ui)}, but "
+                                 f"f's output has shape {yi.shape}{at}")
+        create = traced or any(isinstance(ui, Tensor) and ui.requires_grad for ui in us)
+        if len(ys) == 1:
+            cots = cotangents(ys[0], xs, us[0], create_graph=create)
+        else:
+            root = _inner(ys, us)
+            cots = ([None] * len(xs) if root is None
+                    else cotangents(root, xs, create_graph=create))
         return _pack([_result(c, x, create) for c, x in zip(cots, xs)], nums, trees)
-    return _output(y, traced), vjp_fn
+    return rebuild([_output(yi, traced) for yi in ys]), vjp_fn
+
+
+def _inner(ys: Sequence[Any], us: Sequence[Any]) -> Tensor | None:
+    """``Σ ⟨y_i, u_i⟩`` as one scalar node, recorded (``None`` if no term has a graph)."""
+    total = None
+    with enable_grad():
+        for y, u in zip(ys, us):
+            if y is not None and y.requires_grad:
+                u = u if isinstance(u, Tensor) else np.asarray(u, dtype=y.dtype)
+                term = (y * u).sum()
+                total = term if total is None else total + term
+    return total
 
 
 def _keys(d: dict) -> str:
     return ", ".join(sorted(map(repr, d))) or "(none)"
 
 
-def _tangent_leaves(primal: Any, tangent: Any, path: str) -> list[tuple[str, Any]]:
+def _tangent_leaves(primal: Any, tangent: Any, path: str, where: str = "jvp",
+                    what: str = "tangent") -> list[tuple[str, Any]]:
     """The leaves of ``tangent`` (with their paths) in the order of ``primal``'s leaves; the two
     must have the same structure: dicts with the same keys (in any order), lists or tuples of
-    the same length, arrays where ``primal`` has arrays."""
+    the same length, arrays where ``primal`` has arrays. (Also matches ``vjp``'s upstream
+    gradient against ``f``'s output.)"""
+    ref = "the primal" if what == "tangent" else "the output"
     if not _is_container(primal):
         if _is_container(tangent):
-            raise ValueError(f"jvp: the tangent {path} is a {type(tangent).__name__} of "
-                             "several arrays, but the primal there is one array")
+            raise ValueError(f"{where}: the {what} {path} is a {type(tangent).__name__} of "
+                             f"several arrays, but {ref} there is one array")
         return [(path, tangent)]
     if isinstance(primal, dict):
         if not isinstance(tangent, dict) or set(tangent) != set(primal):
             got = (f"keys {_keys(tangent)}" if isinstance(tangent, dict)
                    else f"a {type(tangent).__name__}")
-            raise ValueError(f"jvp: the tangent {path} must be a dict with the primal's keys "
+            raise ValueError(f"{where}: the {what} {path} must be a dict with {ref}'s keys "
                              f"{_keys(primal)}, got {got}")
         keys: Any = list(primal)
     else:
         if not isinstance(tangent, (list, tuple)) or len(tangent) != len(primal):
             got = (f"{len(tangent)}" if isinstance(tangent, (list, tuple))
                    else f"a {type(tangent).__name__}")
-            raise ValueError(f"jvp: the tangent {path} must be a list or tuple of "
-                             f"{len(primal)} items, as the primal, got {got}")
+            raise ValueError(f"{where}: the {what} {path} must be a list or tuple of "
+                             f"{len(primal)} items, as {ref}, got {got}")
         keys = range(len(primal))
     return [leaf for k in keys
-            for leaf in _tangent_leaves(primal[k], tangent[k], f"{path}[{k!r}]")]
+            for leaf in _tangent_leaves(primal[k], tangent[k], f"{path}[{k!r}]", where, what)]
 
 
-def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         ) -> tuple[Any, Any]:
     """``f(*primals)`` and the forward-mode derivative ``J v`` along ``tangents``.
 
     A primal may be a container (a dict, list or tuple of arrays, nested, as in :func:`grad`);
     its tangent then has the same structure (dicts with the same keys, sequences of the same
-    length, an array of the primal's shape at every leaf). ``f`` returns a Tensor.
+    length, an array of the primal's shape at every leaf). ``f`` returns a Tensor or a container
+    of Tensors; the tangent output then has the same structure.
 
     Implemented with two reverse passes (the "double-VJP trick"): ``u ↦ uᵀ J`` is recorded for
     a dummy ``u``, and is linear in ``u``, so differentiating ``⟨uᵀ J, v⟩`` with respect to ``u``
@@ -310,6 +345,8 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     >>> jvp(lambda p: (p["w"] * p["b"]).sum(), ({"w": np.ones(2), "b": np.ones(2)},),
     ...     ({"w": np.array([1.0, 2.0]), "b": np.zeros(2)},))
     (array(2.), array(3.))
+    >>> jvp(lambda x: (x * x, x.sum()), (np.array([1.0, 2.0]),), (np.ones(2),))
+    ((array([1., 4.]), array(3.)), (array([2., 4.]), array(2.)))
     """
     for name, v in (("primals", primals), ("tangents", tangents)):
         if not isinstance(v, (list, tuple)):
@@ -320,20 +357,20 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
         raise ValueError(f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     vs = [leaf for i, (p, t) in enumerate(zip(primals, tangents))
           for leaf in _tangent_leaves(p, t, f"tangents[{i}]")]
-    y, xs, traced, _ = _call(f, primals, {}, tuple(range(len(primals))), "jvp")
+    y, xs, traced, _ = _call(f, primals, {}, tuple(range(len(primals))), "jvp", tree_out=True)
     for x, (path, v) in zip(xs, vs):
         if np.shape(v) != x.shape:
             raise ValueError(f"jvp: tangent of shape {np.shape(v)} for a primal of shape "
                              f"{x.shape} (at {path})")
-    u = Tensor(np.zeros(y.shape, dtype=y.dtype), requires_grad=True)
+    ys, rebuild = _flatten(y)
+    us = [Tensor(np.zeros(yi.shape, dtype=yi.dtype), requires_grad=True) for yi in ys]
+    root = _inner(ys, us)
     with enable_grad():
-        cots = cotangents(y, xs, u, create_graph=True)
-        terms = [(c * v).sum() for c, (_, v) in zip(cots, vs) if c is not None]
-        inner = terms[0] if terms else None
-        for t in terms[1:]:
-            inner = inner + t
-    (jv,) = cotangents(inner, [u], create_graph=traced) if inner is not None else (None,)
-    return _output(y, traced), _result(jv, u, traced)
+        cots = [None] * len(xs) if root is None else cotangents(root, xs, create_graph=True)
+        inner = _inner(cots, [v for _, v in vs])
+    jvs = [None] * len(us) if inner is None else cotangents(inner, us, create_graph=traced)
+    return (rebuild([_output(yi, traced) for yi in ys]),
+            rebuild([_result(jv, u, traced) for jv, u in zip(jvs, us)]))
 
 
 def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
@@ -379,7 +416,7 @@ def _stack(rows: list, shape: tuple, x: Tensor, traced: bool) -> Any:
     return np.stack(rows).reshape(shape)
 
 
-def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
+def hessian(f: Callable[..., Tensor], argnums: Argnums = 0, *,
             vectorize: bool = True) -> Callable[..., Any]:
     """The Hessian of scalar-valued ``f``: shape ``x.shape + x.shape``.
 
@@ -387,7 +424,8 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
     differentiated, all rows at once (``vectorize=True``, one batched backward pass through the
     gradient's graph) or row by row. For large inputs use :func:`hvp` instead. For a container
     argument the result is nested as in JAX: ``hessian(f)(d)[a][b]`` is the block
-    ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``.
+    ``∂²f / ∂d[a] ∂d[b]`` of shape ``d[a].shape + d[b].shape``; likewise for a tuple
+    ``argnums``, ``hessian(f, (0, 1))(x, y)[i][j]`` is ``∂²f / ∂x_i ∂x_j``.
 
     Example
     -------
@@ -396,23 +434,31 @@ def hessian(f: Callable[..., Tensor], argnums: int = 0, *,
            [ 0., 12.]])
     >>> hessian(lambda d: d["a"] ** 2 * d["b"])({"a": np.array(1.0), "b": np.array(3.0)})
     {'a': {'a': array(6.), 'b': array(2.)}, 'b': {'a': array(2.), 'b': array(0.)}}
+    >>> hessian(lambda x, y: x ** 2 * y, argnums=(0, 1))(1.0, 3.0)
+    ((array(6.), array(2.)), (array(2.), array(0.)))
     """
-    if not isinstance(argnums, int):
-        raise TypeError(f"hessian: argnums must be an int, got {argnums!r}")
     dense = jacobian(grad(f, argnums), argnums, vectorize=vectorize)
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if -len(args) <= argnums < len(args) and _is_container(args[argnums]):
-            return _tree_hessian(f, argnums % len(args), args, kwargs, vectorize)
+        nums = _argnums(argnums, len(args), "hessian")
+        if not isinstance(argnums, int) or _is_container(args[nums[0]]):
+            return _tree_hessian(f, nums, isinstance(argnums, int), args, kwargs, vectorize)
         return dense(*args, **kwargs)
     return wrapped
 
 
-def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: dict,
-                  vectorize: bool) -> Any:
-    """The Hessian in a container argument: that of ``f`` over all its leaves raveled into one
-    vector, cut into one block per pair of leaves (nested in the container's structure)."""
-    leaves, rebuild = _flatten(args[argnum])
+def _tree_hessian(f: Callable[..., Tensor], nums: tuple[int, ...], single: bool, args: tuple,
+                  kwargs: dict, vectorize: bool) -> Any:
+    """The Hessian in container arguments (or a tuple ``argnums``): that of ``f`` over all their
+    leaves raveled into one vector, cut into one block per pair of leaves, nested in the
+    arguments' structure (the tuple of them, unless ``single``)."""
+    parts = [_flatten(args[a]) for a in nums]       # one by one: a tuple of plain numbers is
+    leaves = [leaf for ls, _ in parts for leaf in ls]   # not one array here
+    counts = np.cumsum([0] + [len(ls) for ls, _ in parts]).tolist()
+
+    def rebuild(ls: Sequence[Any]) -> Any:
+        trees = tuple(rb(ls[i:j]) for (_, rb), i, j in zip(parts, counts, counts[1:]))
+        return trees[0] if single else trees
     flat = [as_tensor(leaf, "hessian", what="a leaf of the input") for leaf in leaves]
     shapes, sizes = [t.shape for t in flat], [t.size for t in flat]
     ends = np.cumsum(sizes).tolist()
@@ -420,8 +466,11 @@ def _tree_hessian(f: Callable[..., Tensor], argnum: int, args: tuple, kwargs: di
     vec = ops.concatenate(*[t.reshape(-1) for t in flat], axis=0)
 
     def f_flat(v: Tensor) -> Tensor:
-        parts = [v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)]
-        return f(*args[:argnum], rebuild(parts), *args[argnum + 1:], **kwargs)
+        new = rebuild([v[s:e].reshape(shape) for s, e, shape in zip(starts, ends, shapes)])
+        new_args = list(args)
+        for a, arg in zip(nums, (new,) if single else new):
+            new_args[a] = arg
+        return f(*new_args, **kwargs)
     h = hessian(f_flat, vectorize=vectorize)(vec)
     blocks = [[h[s1:e1, s2:e2].reshape(a + b) for s2, e2, b in zip(starts, ends, shapes)]
               for s1, e1, a in zip(starts, ends, shapes)]

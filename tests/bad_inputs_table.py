@@ -483,8 +483,8 @@ TRANSFORMS = [
         "vjp: the upstream gradient has shape (3,), but f's output has shape (2,)"),
     bad("hessian: a vector output", lambda: al.hessian(lambda t: t)(np.ones(2)), TypeError,
         "must return a scalar"),
-    bad("hessian: tuple argnums", lambda: al.hessian(lambda t: t.sum(), argnums=(0,)),
-        TypeError, "hessian: argnums must be an int"),
+    bad("hessian: argnums not ints", lambda: al.hessian(lambda t: t.sum(), argnums="0")(
+        np.ones(2)), TypeError, "hessian: argnums must be an int or a tuple of ints"),
     bad("hvp: a vector of the wrong shape",
         lambda: al.hvp(lambda t: (t * t).sum(), np.ones(2), np.ones(3)), ValueError,
         "the upstream gradient has shape (3,)"),
