@@ -98,7 +98,7 @@ LAYERS = [
      "preflight",  # (checks before work: options, memory, output paths; stdlib only)
      "blas",       # (BLAS thread limits for small problems; stdlib + optional threadpoolctl)
      "normalization"},
-    {"train", "examples"},
+    {"loop", "train", "examples"},
     {"viz", "viz_labels", "notation", "notation_index", "compare", "onnx", "sweep"},
     {"cli", "__main__", "__init__"},
 ]

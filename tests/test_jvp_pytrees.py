@@ -12,6 +12,8 @@ import pytest
 
 import autograd_lite as al
 
+from .trees import leaves, like
+
 Pair = namedtuple("Pair", "w b")
 
 
@@ -27,30 +29,10 @@ def _params(rng):
             "l2": [rng.normal(size=(4, 2)), rng.normal(size=2)]}
 
 
-def _leaves(tree):
-    if isinstance(tree, dict):
-        return [v for k in tree for v in _leaves(tree[k])]
-    if isinstance(tree, (list, tuple)):
-        return [v for e in tree for v in _leaves(e)]
-    return [tree]
-
-
-def _rebuild(tree, leaves):
-    it = iter(leaves)
-
-    def go(t):
-        if isinstance(t, dict):
-            return {k: go(v) for k, v in t.items()}
-        if isinstance(t, (list, tuple)):
-            return type(t)(go(e) for e in t)
-        return next(it)
-    return go(tree)
-
-
 def _finite_difference(f, primals, tangents, eps=1e-6):
     """(f(p + εv) − f(p − εv)) / 2ε over every leaf at once."""
     def shifted(sign):
-        return [_rebuild(p, [a + sign * eps * v for a, v in zip(_leaves(p), _leaves(t))])
+        return [like(p, [a + sign * eps * v for a, v in zip(leaves(p), leaves(t))])
                 for p, t in zip(primals, tangents)]
     hi = np.asarray(f(*shifted(1)).data)
     lo = np.asarray(f(*shifted(-1)).data)
@@ -60,7 +42,7 @@ def _finite_difference(f, primals, tangents, eps=1e-6):
 def test_nested_dict_primal_matches_finite_differences(rng):
     params = _params(rng)
     x = rng.normal(size=(5, 3))
-    v = _rebuild(params, [rng.normal(size=np.shape(a)) for a in _leaves(params)])
+    v = like(params, [rng.normal(size=np.shape(a)) for a in leaves(params)])
     f = lambda p: _model(p, x)              # noqa: E731  (a closure over x)
     out, jv = al.jvp(f, (params,), (v,))
     np.testing.assert_allclose(out, _model(params, x).data, rtol=1e-12)
@@ -72,12 +54,12 @@ def test_matches_torch_func_jvp(rng):
     torch = pytest.importorskip("torch")
     params = _params(rng)
     x = rng.normal(size=(5, 3))
-    v = _rebuild(params, [rng.normal(size=np.shape(a)) for a in _leaves(params)])
+    v = like(params, [rng.normal(size=np.shape(a)) for a in leaves(params)])
     out, jv = al.jvp(lambda p, xx: _model(p, xx), (params, x), (v, np.ones_like(x)))
 
     def torch_model(p, xx):
         return torch.tanh(xx @ p["l1"][0] + p["l1"][1]) @ p["l2"][0] + p["l2"][1]
-    to_t = lambda tree: _rebuild(tree, [torch.tensor(a) for a in _leaves(tree)])  # noqa: E731
+    to_t = lambda tree: like(tree, [torch.tensor(a) for a in leaves(tree)])  # noqa: E731
     tout, tjv = torch.func.jvp(torch_model, (to_t(params), torch.tensor(x)),
                                (to_t(v), torch.ones(5, 3, dtype=torch.float64)))
     np.testing.assert_allclose(out, tout.numpy(), rtol=1e-12)

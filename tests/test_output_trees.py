@@ -12,6 +12,8 @@ import pytest
 
 import autograd_lite as al
 
+from .trees import leaves, like
+
 Out = namedtuple("Out", "act total")
 
 
@@ -28,35 +30,13 @@ def _torch_f(torch):
     return f
 
 
-def _leaves(tree):
-    if isinstance(tree, dict):
-        return [v for k in tree for v in _leaves(tree[k])]
-    if isinstance(tree, (list, tuple)):
-        return [v for e in tree for v in _leaves(e)]
-    return [tree]
-
-
-def _like(tree, leaves):
-    it = iter(leaves)
-
-    def go(t):
-        if isinstance(t, dict):
-            return {k: go(v) for k, v in t.items()}
-        if isinstance(t, tuple) and hasattr(t, "_fields"):
-            return type(t)(*(go(e) for e in t))
-        if isinstance(t, (list, tuple)):
-            return type(t)(go(e) for e in t)
-        return next(it)
-    return go(tree)
-
-
 def _inputs(rng, dtype=np.float64):
     return rng.normal(size=(4, 3)).astype(dtype), rng.normal(size=(3, 2)).astype(dtype)
 
 
 def _value(tree):
     return [np.asarray(leaf.data if isinstance(leaf, al.Tensor) else leaf)
-            for leaf in _leaves(tree)]
+            for leaf in leaves(tree)]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -65,14 +45,14 @@ def test_vjp_of_a_nested_output_matches_torch(rng, dtype):
     x, w = _inputs(rng, dtype)
     out, vjp_fn = al.vjp(_f, x, w)
     assert type(out) is dict and type(out["n"]) is Out and type(out["n"].total) is list
-    u = _like(out, [rng.normal(size=np.shape(o)).astype(dtype) for o in _leaves(out)])
+    u = like(out, [rng.normal(size=np.shape(o)).astype(dtype) for o in leaves(out)])
     gx, gw = vjp_fn(u)
     assert gx.dtype == dtype and gw.dtype == dtype
     tout, tvjp = torch.func.vjp(_torch_f(torch), torch.tensor(x), torch.tensor(w))
-    tu = _like(out, [torch.tensor(a) for a in _leaves(u)])
+    tu = like(out, [torch.tensor(a) for a in leaves(u)])
     tgx, tgw = tvjp(tu)
     tol = 1e-10 if dtype == np.float64 else 1e-5
-    for a, b in zip(_value(out), _leaves(tout)):
+    for a, b in zip(_value(out), leaves(tout)):
         np.testing.assert_allclose(a, b.numpy(), rtol=tol, atol=tol)
     np.testing.assert_allclose(gx, tgx.numpy(), rtol=tol, atol=tol)
     np.testing.assert_allclose(gw, tgw.numpy(), rtol=tol, atol=tol)
@@ -81,14 +61,14 @@ def test_vjp_of_a_nested_output_matches_torch(rng, dtype):
 def test_vjp_of_an_output_tree_matches_finite_differences(rng):
     x, w = _inputs(rng)
     out, vjp_fn = al.vjp(_f, x, w)
-    u = _like(out, [rng.normal(size=np.shape(o)) for o in _leaves(out)])
+    u = like(out, [rng.normal(size=np.shape(o)) for o in leaves(out)])
     gx, _ = vjp_fn(u)
     eps, fd = 1e-6, np.zeros_like(x)
     for i in np.ndindex(x.shape):
         e = np.zeros_like(x)
         e[i] = eps
         hi, lo = _value(_f(al.Tensor(x + e), w)), _value(_f(al.Tensor(x - e), w))
-        fd[i] = sum(((a - b) / (2 * eps) * c).sum() for a, b, c in zip(hi, lo, _leaves(u)))
+        fd[i] = sum(((a - b) / (2 * eps) * c).sum() for a, b, c in zip(hi, lo, leaves(u)))
     np.testing.assert_allclose(gx, fd, rtol=1e-6, atol=1e-8)
 
 
@@ -99,17 +79,17 @@ def test_jvp_of_a_nested_output_matches_torch_and_finite_differences(rng, dtype)
     vx, vw = _inputs(rng, dtype)
     out, dout = al.jvp(_f, (x, w), (vx, vw))
     assert type(dout) is dict and type(dout["n"]) is Out and type(dout["n"].total) is list
-    assert all(d.dtype == dtype for d in _leaves(dout))
+    assert all(d.dtype == dtype for d in leaves(dout))
     tout, tdout = torch.func.jvp(_torch_f(torch), (torch.tensor(x), torch.tensor(w)),
                                  (torch.tensor(vx), torch.tensor(vw)))
     tol = 1e-10 if dtype == np.float64 else 1e-5
-    for a, b in zip(_leaves(dout), _leaves(tdout)):
+    for a, b in zip(leaves(dout), leaves(tdout)):
         np.testing.assert_allclose(a, b.numpy(), rtol=tol, atol=tol)
     if dtype == np.float64:
         eps = 1e-6
         hi = _value(_f(al.Tensor(x + eps * vx), al.Tensor(w + eps * vw)))
         lo = _value(_f(al.Tensor(x - eps * vx), al.Tensor(w - eps * vw)))
-        for a, b, c in zip(_leaves(dout), hi, lo):
+        for a, b, c in zip(leaves(dout), hi, lo):
             np.testing.assert_allclose(a, (b - c) / (2 * eps), rtol=1e-6, atol=1e-8)
 
 
