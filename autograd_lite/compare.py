@@ -486,7 +486,7 @@ def compare_op(op: str = "cross_entropy", *, dtype: Any = np.float32, scale: flo
     -------
     >>> r = compare_op("layer_norm", dtype=np.float64, batch=8, classes=4, repeat=2)
     >>> (r.report.a.nodes, r.report.b.nodes), r.edges      # nodes and edges: fused, composed
-    ((5, 28), (4, 30))
+    ((5, 27), (4, 30))
     """
     if op not in PAIRS:
         raise ValueError(f"compare_op: unknown op {op!r}; expected one of {', '.join(PAIRS)}")

@@ -11,6 +11,7 @@ class-level default, so a leaf sets only what it needs.
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import threading
 import traceback
@@ -205,6 +206,10 @@ class NodeProtocol(Protocol):
 
 
 _ids = itertools.count()
+# The clock: every recorded node and every tracked in-place write takes the next tick, so a
+# node's parents have smaller ticks than it (reverse tick order is a topological order) and a
+# write is "after" a node exactly when its tick is larger.
+_TICK = itertools.count(1)
 
 
 class RemovableHandle:
@@ -231,6 +236,7 @@ class Node:
     name: str | None = None
     _retains_grad: bool = False
     _hooks: list | None = None    # set (possibly empty) once hooks or retain_grad() are used
+    _seq: int = 0                 # the clock's tick when an op recorded this node (leaves: 0)
 
     @property
     def is_leaf(self) -> bool:
@@ -340,6 +346,27 @@ def toposort(roots: Node | list[Node] | tuple[Node, ...], *, all_nodes: bool = F
 
 
 _POST = object()   # toposort's marker: "the node below me has all its parents emitted"
+_BY_TICK = operator.attrgetter("_seq")
+
+
+def backward_order(root: Node) -> list:
+    """The nodes that require grad and reach ``root``, latest recorded first: the order the
+    backward pass visits them (each after every node that consumes it, since a node is
+    recorded after its inputs). Cheaper than :func:`toposort`: no post-order bookkeeping,
+    one sort by the clock.
+    """
+    seen = {root}
+    stack = [root]
+    order = [root]
+    add, push, emit, pop = seen.add, stack.append, order.append, stack.pop
+    while stack:
+        for p in pop()._parents:
+            if p.requires_grad and p not in seen:
+                add(p)
+                push(p)
+                emit(p)
+    order.sort(key=_BY_TICK, reverse=True)
+    return order
 
 
 def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False,
@@ -375,7 +402,7 @@ def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False
     if not root.requires_grad:
         raise RuntimeError("backward: the root does not require grad (no input that requires "
                            "grad reaches it, or it was computed under no_grad)")
-    order = toposort(root)
+    order = backward_order(root)
     # Cotangents, keyed by node (see toposort), each popped when its node is reached.
     grads: dict = {root: root._seed(grad, create_graph) if _vjp is None else grad}
     pop, get = grads.pop, grads.get   # hot loop (once per node): local bound methods

@@ -20,17 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _mode
+from .engine import _TICK, _mode
 
 __all__ = ["InPlace", "touch"]
 
-_WRITES = [0]   # the global write count
+_WRITES = [0]   # the clock's tick at the latest tracked write
 
 
 def touch(t: Any) -> None:
     """Record that ``t``'s values were changed in place."""
-    _WRITES[0] += 1
-    t._written = _WRITES[0]
+    _WRITES[0] = t._written = next(_TICK)
 
 
 def _raw(x: Any) -> Any:
@@ -38,12 +37,12 @@ def _raw(x: Any) -> Any:
 
 
 class InPlace:
-    """The in-place methods of ``Tensor`` (a mixin: it uses ``_data``, ``requires_grad``)."""
+    """The in-place methods of ``Tensor``, and the check that a recorded node still has the values
+    it read (a mixin: it uses ``_data``, ``requires_grad`` and the node attributes)."""
 
     _data: np.ndarray
     requires_grad: bool
-    _born: int = 0       # the write count when an op recorded this node
-    _written: int = 0    # the write count just after the last tracked in-place change
+    _written: int = 0    # the clock's tick at the last tracked in-place change
 
     @property
     def data(self) -> np.ndarray:
@@ -63,6 +62,24 @@ class InPlace:
                             f"{arr.dtype}")
         self._data = arr
         touch(self)
+
+    def _check_unmodified(self) -> None:
+        """Raise if an array this node's VJP reads was changed in place after it was recorded."""
+        op = self._op
+        if not op.reads_values:
+            return
+        born = self._seq
+        for i, p in enumerate(self._parents):
+            if p._written > born:
+                what = f"input {i} of {op.name} ({_describe(p)})"
+                break
+        else:
+            if self._written <= born:
+                return
+            what = f"the output of {op.name} ({_describe(self)})"
+        raise RuntimeError(f"backward: {what} was modified in place after {op.name} recorded it, "
+                           f"so its gradient would be computed from the new values. Run the "
+                           f"forward pass again after modifying it (or modify a copy).")
 
     def _inplace(self, where: str, write: Callable[[np.ndarray], Any]) -> Any:
         if self.requires_grad and _mode.enabled:
@@ -136,6 +153,11 @@ class InPlace:
 
     def __itruediv__(self, other: Any) -> Any:
         return self._augmented(other, lambda a, b: a / b, np.true_divide)
+
+
+def _describe(t: Any) -> str:
+    name = f"'{t.name}', " if t.name else ""
+    return f"{name}shape {t._data.shape}, {t._data.dtype}"
 
 
 def _index(index: Any) -> Any:

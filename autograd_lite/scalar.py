@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, _mode
+from .engine import _TICK, Node, _mode
 from .ops import OPS
 
 __all__ = ["SCALAR_OPS", "Scalar", "ScalarOp", "grads", "scalars", "values"]
@@ -117,6 +117,7 @@ def _node(value: float, op: ScalarOp, xs: tuple, needs: bool) -> Scalar:
         out._parents = xs
         out._op = op
         out.requires_grad = True
+        out._seq = next(_TICK)
     else:
         out._parents = ()
         out._op = None

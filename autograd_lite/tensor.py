@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .engine import AnomalyError, Node, _mode, creation_site, format_site
+from .engine import _TICK, AnomalyError, Node, _mode, creation_site, format_site
 from .inplace import _WRITES, InPlace, _index
 from .methods import Methods
 from .ops.core import describe, fit, op_error
@@ -118,7 +118,7 @@ class Tensor(InPlace, Methods, Node):
             if self._data.dtype.kind != "f":
                 raise TypeError(f"Tensor: only floating-point tensors can require grad, got "
                                 f"dtype {self._data.dtype} (pass dtype=np.float64 or float data)")
-            self.requires_grad = True
+        self.requires_grad = bool(requires_grad)
         if name is not None:
             self.name = name
 
@@ -127,6 +127,7 @@ class Tensor(InPlace, Methods, Node):
         """A constant Tensor around an ndarray (no checks)."""
         t = _new(Tensor)
         t._data = data
+        t.requires_grad = False   # (an instance attribute: read fast on the hot paths)
         return t
 
     # -- recording -------------------------------------------------------------------------
@@ -148,13 +149,11 @@ class Tensor(InPlace, Methods, Node):
                 if a.requires_grad:
                     record = True
             else:
-                cls = type(a)   # a cached Python number (``x * 0.5``): wrapped inline
-                arr = _NUMBERS.get((cls, a, ref)) if cls is float or cls is int else None
-                if arr is not None:
-                    a = _new(Tensor)
-                    a._data = arr
-                    xs.append(a)
-                    datas.append(arr)
+                cls = type(a)   # a cached Python number (``x * 0.5``): a shared constant
+                c = _NUMBERS.get((cls, a, ref)) if cls is float or cls is int else None
+                if c is not None:
+                    xs.append(c)
+                    datas.append(c._data)
                     continue
                 try:
                     a = _constant(a, ref)
@@ -174,74 +173,77 @@ class Tensor(InPlace, Methods, Node):
         t = _new(Tensor)
         t._data = out
         if record and _mode.enabled and out.dtype.kind == "f":
+            t.requires_grad = True
             t._parents = tuple(xs)
             t._op = op
             t._params = params
-            t.requires_grad = True
-            t._born = _WRITES[0]
+            t._seq = next(_TICK)
+            t._hooks = None   # (instance attributes, set here: read fast by backward)
+        else:
+            t.requires_grad = False
         if _mode.anomaly:
             _anomaly_forward(op, t, datas)
         return t
 
     # -- engine protocol -------------------------------------------------------------------
-    def _check_unmodified(self) -> None:
-        """Raise if an array this node's VJP reads was changed in place after it was recorded."""
-        op = self._op
-        if not op.reads_values:
-            return
-        born = self._born
-        for i, p in enumerate(self._parents):
-            if p._written > born:
-                what = f"input {i} of {op.name} ({_describe(p)})"
-                break
-        else:
-            if self._written <= born:
-                return
-            what = f"the output of {op.name} ({_describe(self)})"
-        raise RuntimeError(f"backward: {what} was modified in place after {op.name} recorded it, "
-                           f"so its gradient would be computed from the new values. Run the "
-                           f"forward pass again after modifying it (or modify a copy).")
-
-    def _vjp(self, g: Any, create_graph: bool) -> list:
-        if self._born != _WRITES[0]:   # something was written since this node was recorded
+    def _vjp(self, g: Any, create_graph: bool) -> Any:
+        if _WRITES[0] > self._seq:   # something was written since this node was recorded
             self._check_unmodified()
-        # Hot path (once per node per backward), written for speed: Op.vjp and fit inlined;
-        # fit is called only when the cotangent's shape or dtype differs from its input's
-        # (otherwise it returns the cotangent unchanged).
+        op = self._op
+        parents = self._parents
+        if create_graph or op.variadic or len(parents) > 2:
+            return self._vjp_general(g, create_graph)
+        # Hot path (once per node per backward): one or two inputs by hand, Op.vjp and fit
+        # inlined; fit runs only when a cotangent's shape or dtype differs from its input's.
+        params = self._params
+        out = self._data
+        vjps = op.vjps
+        if len(parents) == 1:
+            p = parents[0]
+            if not p.requires_grad or vjps[0] is None:
+                return (None,)
+            x = p._data
+            c = vjps[0](g, out, x, **params) if params else vjps[0](g, out, x)
+            if c is not None and (c.shape != x.shape or c.dtype is not x.dtype):
+                c = fit(c, x, op.name, 0)
+            return (c,)
+        p, q = parents
+        x, y = p._data, q._data
+        c = d = None
+        if p.requires_grad and vjps[0] is not None:
+            c = vjps[0](g, out, x, y, **params) if params else vjps[0](g, out, x, y)
+            if c is not None and (c.shape != x.shape or c.dtype is not x.dtype):
+                c = fit(c, x, op.name, 0)
+        if q.requires_grad and vjps[1] is not None:
+            d = vjps[1](g, out, x, y, **params) if params else vjps[1](g, out, x, y)
+            if d is not None and (d.shape != y.shape or d.dtype is not y.dtype):
+                d = fit(d, y, op.name, 1)
+            if d is g and c is g:   # g itself went to both inputs: the second gets a copy
+                d = g.copy()
+        return (c, d)
+
+    def _vjp_general(self, g: Any, create_graph: bool) -> list:
+        """``_vjp`` for any number of inputs, variadic ops, and recorded (create_graph) rules."""
         op = self._op
         parents = self._parents
         params = self._params
         if create_graph:   # the rules run on Tensors, so the backward pass is recorded too
             xs, out = parents, self
-        elif len(parents) == 1:   # (the common arities by hand: cheaper than a comprehension)
-            xs, out = (parents[0]._data,), self._data
-        elif len(parents) == 2:
-            xs, out = (parents[0]._data, parents[1]._data), self._data
         else:
             xs, out = [p._data for p in parents], self._data
-        vjps = None if op.variadic else op.vjps
         cots = []
         passed = False   # g itself went to an input already: another one gets a copy
-        i = 0
-        for p in parents:
+        for i, p in enumerate(parents):
             c = None
             if p.requires_grad:
-                if vjps is None:
-                    c = op.vjp(i, g, out, xs, params)
-                else:
-                    f = vjps[i]
-                    if f is not None:
-                        c = f(g, out, *xs, **params) if params else f(g, out, *xs)
+                c = op.vjp(i, g, out, xs, params)
                 if c is not None:
-                    x = p._data
-                    if c.shape != x.shape or c.dtype != x.dtype:
-                        c = fit(c, x, op.name, i)
+                    c = fit(c, p._data, op.name, i)
                     if c is g:
                         if passed and not create_graph:
                             c = c.copy()
                         passed = True
             cots.append(c)
-            i += 1
         return cots
 
     def _store_grad(self, g: Any, create_graph: bool) -> None:
@@ -463,12 +465,14 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
         # Written for speed: the 0-d array of a Python number is made once and shared
         # (read-only); zeros are not cached (-0.0 == 0.0 would share an entry).
         key = (cls, a, ref)
-        arr = _NUMBERS.get(key)
-        if arr is None:
-            arr = _number(a, ref)
-            if a and len(_NUMBERS) < 1024:
-                arr.flags.writeable = False
-                _NUMBERS[key] = arr
+        t = _NUMBERS.get(key)
+        if t is not None:
+            return t
+        arr = _number(a, ref)
+        if a and len(_NUMBERS) < 1024:
+            arr.flags.writeable = False
+            t = _NUMBERS[key] = Tensor._leaf(arr)
+            return t
     elif isinstance(a, (int, float)) and not isinstance(a, bool):
         arr = _number(a, ref)
     else:
@@ -479,7 +483,7 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
     return Tensor._leaf(arr)
 
 
-_NUMBERS: dict[tuple, np.ndarray] = {}   # (type, value, dtype) -> read-only 0-d array
+_NUMBERS: dict[tuple, Tensor] = {}   # (type, value, dtype) -> constant of a read-only 0-d array
 
 
 def _number(a: float, ref: np.dtype | None) -> np.ndarray:
@@ -507,11 +511,6 @@ def _anomaly_forward(op: ops.Op, t: Tensor, datas: list) -> None:
 
 def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
-
-
-def _describe(t: Tensor) -> str:
-    name = f"'{t.name}', " if t.name else ""
-    return f"{name}shape {t._data.shape}, {t._data.dtype}"
 
 
 _UFUNCS = {op.ufunc: op for op in ops.OPS.values() if op.ufunc is not None}

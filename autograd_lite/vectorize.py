@@ -87,7 +87,7 @@ def _per_slice(op: Op, i: int, g: Any, out: Any, xs: Any, params: dict, x: np.nd
 def batched_vjp(node: Tensor, g: Any, create_graph: bool) -> list:
     """``Tensor._vjp`` for a batch of cotangents ``g`` of shape ``(B,) + node.shape``: each
     parent's cotangents, ``(B,) + parent.shape`` (``None`` where it needs none)."""
-    if node._born != _WRITES[0]:   # the same in-place check as an ordinary backward
+    if _WRITES[0] > node._seq:   # the same in-place check as an ordinary backward
         node._check_unmodified()
     op, parents, params = node._op, node._parents, node._params
     xs: Any = parents if create_graph else [p._data for p in parents]

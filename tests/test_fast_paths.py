@@ -3,7 +3,8 @@
 * ``masked``: above ``_BIG`` elements a plain array cotangent is selected by a product
   (``_select_by_product``); it must equal ``np.where(mask, g, 0)`` (infinities and NaNs
   included; zeros are +0.0, never a product's -0.0 outside the mask), and ReLU's gradient must be
-  the same on both sides of the size.
+  the same on both sides of the size. (It checks for infinities and NaNs with one sum, so a
+  sum that overflows from finite values must also fall back to the selection.)
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ def test_select_by_product_is_where(dtype, special):
         mask[10:14] = [True, False, True, False]
     got = elementwise._select_by_product(g, mask)
     assert _same(got, np.where(mask, g, 0.0), mask)
+
+
+def test_select_by_product_when_finite_values_overflow_the_check_sum():
+    # the check is one sum: finite values whose sum overflows take the selection path
+    g = np.full(6000, 3e38, dtype=np.float32)
+    g[::2] *= -1
+    g[:3000:3] = 3e38
+    mask = np.arange(6000) % 4 != 0
+    with np.errstate(over="ignore"):
+        assert not np.isfinite((g * mask).sum())
+        assert _same(elementwise._select_by_product(g, mask), np.where(mask, g, 0.0), mask)
 
 
 def test_select_by_product_broadcasts_the_mask_as_where_does():
