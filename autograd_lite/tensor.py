@@ -20,7 +20,7 @@ from . import ops
 from .engine import _TICK, AnomalyError, Node, _mode, creation_site, format_site
 from .inplace import _WRITES, InPlace, _index
 from .methods import Methods
-from .ops.core import describe, fit, op_error
+from .ops.core import describe, fit, op_error, weak_number
 
 __all__ = ["Tensor", "as_tensor"]
 
@@ -135,32 +135,25 @@ class Tensor(InPlace, Methods, Node):
     def _record(op: ops.Op, args: tuple, params: dict) -> Tensor:
         """Run ``op`` on the arrays behind ``args`` and record the node when an input requires
         grad (and grad mode is on). Non-Tensor arguments become constants."""
-        # Hot path: written for speed (this runs once per recorded operation).
-        ref = None
-        for a in args:
-            if isinstance(a, Tensor):
-                ref = a._data.dtype
-                break
-        xs = []
-        datas = []
-        record = False
-        for a in args:
-            if isinstance(a, Tensor):
-                if a.requires_grad:
-                    record = True
-            else:
-                cls = type(a)   # a cached Python number (``x * 0.5``): a shared constant
-                c = _NUMBERS.get((cls, a, ref)) if cls is float or cls is int else None
-                if c is not None:
-                    xs.append(c)
-                    datas.append(c._data)
-                    continue
-                try:
-                    a = _constant(a, ref)
-                except (TypeError, OverflowError) as e:
-                    raise type(e)(f"{op.name}: {e}") from None
-            xs.append(a)
-            datas.append(a._data)
+        # Hot path: written for speed (this runs once per recorded operation). One Tensor, or
+        # two inputs one of them a Tensor (``x * y``, ``x * 0.5``, ``0.5 - x``), by hand; else
+        # the general loop.
+        n = len(args)
+        if n == 1 and isinstance(args[0], Tensor):
+            xs = args
+            datas = (args[0]._data,)
+            record = args[0].requires_grad
+        elif n == 2 and (isinstance(args[0], Tensor) or isinstance(args[1], Tensor)):
+            a, b = args
+            if not isinstance(b, Tensor):
+                b = _lift(op, b, a._data.dtype)
+            elif not isinstance(a, Tensor):
+                a = _lift(op, a, b._data.dtype)
+            xs = (a, b)
+            datas = (a._data, b._data)
+            record = a.requires_grad or b.requires_grad
+        else:
+            xs, datas, record = _inputs(op, args)
         try:
             out = op.forward(*datas, **params) if params else op.forward(*datas)
         except (ValueError, TypeError, IndexError, OverflowError) as e:
@@ -174,7 +167,7 @@ class Tensor(InPlace, Methods, Node):
         t._data = out
         if record and _mode.enabled and out.dtype.kind == "f":
             t.requires_grad = True
-            t._parents = tuple(xs)
+            t._parents = xs
             t._op = op
             t._params = params
             t._seq = next(_TICK)
@@ -453,6 +446,22 @@ def _unpickle(data: np.ndarray, requires_grad: bool, name: str | None) -> Tensor
 # Constants: a non-Tensor operand of an op
 
 
+def _inputs(op: ops.Op, args: tuple) -> tuple[tuple, list, bool]:
+    """``op``'s inputs as Tensors (constants for the others), their arrays, and whether any
+    requires grad."""
+    ref = next((a._data.dtype for a in args if isinstance(a, Tensor)), None)
+    xs = tuple(a if isinstance(a, Tensor) else _lift(op, a, ref) for a in args)
+    return xs, [x._data for x in xs], any(x.requires_grad for x in xs)
+
+
+def _lift(op: ops.Op, a: Any, ref: np.dtype | None) -> Tensor:
+    """The constant Tensor for a non-Tensor input ``a`` of ``op`` (errors name the op)."""
+    try:
+        return _constant(a, ref)
+    except (TypeError, OverflowError) as e:
+        raise type(e)(f"{op.name}: {e}") from None
+
+
 def _constant(a: Any, ref: np.dtype) -> Tensor:
     """A constant Tensor for a non-Tensor operand.
 
@@ -468,13 +477,13 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
         t = _NUMBERS.get(key)
         if t is not None:
             return t
-        arr = _number(a, ref)
+        arr = weak_number(a, ref)
         if a and len(_NUMBERS) < 1024:
             arr.flags.writeable = False
             t = _NUMBERS[key] = Tensor._leaf(arr)
             return t
     elif isinstance(a, (int, float)) and not isinstance(a, bool):
-        arr = _number(a, ref)
+        arr = weak_number(a, ref)
     else:
         arr = a if type(a) is np.ndarray else np.asarray(a)
         if arr.dtype.kind not in "biuf":
@@ -484,15 +493,6 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
 
 
 _NUMBERS: dict[tuple, Tensor] = {}   # (type, value, dtype) -> constant of a read-only 0-d array
-
-
-def _number(a: float, ref: np.dtype | None) -> np.ndarray:
-    if ref is not None and (ref.kind == "f" or (ref.kind in "iu" and isinstance(a, int))):
-        try:
-            return np.asarray(a, dtype=ref)
-        except OverflowError:
-            raise OverflowError(f"the Python integer {a} does not fit in {ref}") from None
-    return np.asarray(a, dtype=None if isinstance(a, int) else np.float64)
 
 
 def _anomaly_forward(op: ops.Op, t: Tensor, datas: list) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..engine import Node
 
-__all__ = ["OPS", "Op", "normalize_axes", "unbroadcast", "error_kind", "describe"]
+__all__ = ["OPS", "Op", "normalize_axes", "unbroadcast", "error_kind", "describe", "weak_number"]
 
 OPS: dict[str, Op] = {}
 
@@ -128,6 +128,23 @@ class Op:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the rules
+
+
+def weak_number(a: float, ref: np.dtype | None) -> np.ndarray:
+    """A Python number as a 0-d array, "weak" as NumPy 2 treats it (NEP 50): of the dtype
+    ``ref`` of the array it meets when that can hold it, else float64 (or NumPy's int).
+
+    Example
+    -------
+    >>> weak_number(2.0, np.dtype(np.float32)).dtype, weak_number(3, np.dtype(np.int8)).dtype
+    (dtype('float32'), dtype('int8'))
+    """
+    if ref is not None and (ref.kind == "f" or (ref.kind in "iu" and isinstance(a, int))):
+        try:
+            return np.asarray(a, dtype=ref)
+        except OverflowError:
+            raise OverflowError(f"the Python integer {a} does not fit in {ref}") from None
+    return np.asarray(a, dtype=None if isinstance(a, int) else np.float64)
 
 
 def describe(datas: Sequence[Any]) -> str:
