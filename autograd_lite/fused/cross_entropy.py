@@ -1,11 +1,12 @@
 """The fused softmax cross-entropy primitive: target processing, the forward kernel, the
 closed-form VJPs and the op; the public wrapper is :func:`autograd_lite.functional.cross_entropy`.
 
-The forward makes one ``exp`` pass of the unshifted logits into a fresh array and sums it (the
-row max, which cancels, is subtracted in that same array only when a row sum overflows or
-underflows), keeps that array for the VJP, which overwrites it with the gradient (no second
-logits-sized array; recomputed on any later backward through the node). Both big passes run in
-row blocks on the library's threads when there are several (:mod:`autograd_lite.threads`).
+The forward makes one sweep over blocks of rows, each small enough to stay in cache: ``exp`` of
+the unshifted logits into a fresh array (the row max, which cancels, is subtracted only where a
+row sum overflows or underflows), its row sums, and the scaling to ``softmax·τ/N``, on the
+library's threads when there are several (:mod:`autograd_lite.threads`). It keeps that array for
+the VJP, which turns it into the gradient in place (no second logits-sized array, and no pass at
+all but the targets' subtraction when ``g`` is 1; recomputed on any later backward).
 """
 
 from __future__ import annotations
@@ -147,113 +148,163 @@ def _dense(y: _Target, shape: tuple, dtype: np.dtype) -> Any:
     return dense
 
 
-class _Softmax(NamedTuple):
-    """The softmax, unnormalised (softmax(z) = exp / sumexp; the VJP divides, saving the forward
-    a full pass)."""
+class _Buffer(NamedTuple):
+    """The one logits-sized array the fused cross-entropy keeps: ``softmax(z)·τ·scale``, the
+    gradient for an upstream ``g = 1`` but for the target's part (``− Y·scale``)."""
 
-    exp: np.ndarray          # exp(z − m): m the row max, or 0 when exp(z) is safe
-    sumexp: np.ndarray       # its sum along the class axis (kept, length 1)
+    p: np.ndarray
 
     def __repr__(self) -> str:
-        return f"exp(z − m){tuple(self.exp.shape)} {self.exp.dtype}"
+        return f"softmax(z)·τ·scale{tuple(self.p.shape)} {self.p.dtype}"
 
 
-class _Saved(_Softmax):
-    """What the fused cross-entropy keeps for its VJP: the unnormalised softmax (iterating gives
-    its two arrays) and, as ``.target``, the target as processed by the forward, so the VJP does
-    not redo that work."""
+class _Saved(_Buffer):
+    """What the fused cross-entropy keeps for its VJP: the buffer and, as ``.target``, the
+    target as processed by the forward, so the VJP does not redo that work."""
 
-    def __new__(cls, exp: np.ndarray, sumexp: np.ndarray, target: _Target) -> _Saved:
-        self = super().__new__(cls, exp, sumexp)
+    def __new__(cls, p: np.ndarray, target: _Target) -> _Saved:
+        self = super().__new__(cls, p)
         self.target = target
-        self.spent = False   # a first backward turned ``exp`` into its gradient
+        self.spent = False   # a first backward turned ``p`` into its gradient
         return self
 
-    def spend(self, z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-        """``exp`` and ``sumexp`` for the VJP to overwrite with the gradient: the saved buffer
-        the first time (no fresh logits-sized array), recomputed on any later backward through
-        the node (the graph stays differentiable again: as correct, one pass slower)."""
+    def spend(self, z: np.ndarray, axis: int) -> np.ndarray:
+        """The buffer for the VJP to overwrite with the gradient: the saved one the first time
+        (no fresh logits-sized array), recomputed on any later backward through the node (the
+        graph stays differentiable again: as correct, one pass slower)."""
         with _SPEND:         # two threads backpropagating one graph: one gets the buffer
             first, self.spent = not self.spent, True
-        if first:
-            return self.exp, self.sumexp
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
-        return e, e.sum(axis=axis, keepdims=True)
+        return self.p if first else _softmax_rows(z, axis, self.target)[0]
 
 
 _SPEND = threading.Lock()
+
+BLOCK_BYTES = 1 << 17
+"""About the bytes of logits in one block of rows of the fused kernel: small enough that its
+``exp`` stays in a core's L2 cache between the passes over it (``exp``, the row sums, the
+scaling), large enough that NumPy's per-call cost does not show."""
+
+SHIFT_ALL_BYTES = 1 << 15
+"""Logits up to this size are always shifted by their row max (cheaper, for small arrays, than
+checking the unshifted row sums); larger ones only where a row sum leaves the safe range."""
 
 
 def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
                 ignore_index: int | None, reduction: str,
                 label_smoothing: float) -> tuple[np.ndarray, _Saved]:
-    """The fused forward: a stable log-sum-exp, the loss, and the softmax saved for the VJP."""
+    """The fused forward: a stable log-sum-exp, the loss, and the scaled softmax for the VJP."""
     y = _target(target, z.shape, z.dtype, axis=axis, weight=weight, ignore_index=ignore_index,
                 reduction=reduction, label_smoothing=label_smoothing)
-    full_logp = y.dense is not None or y.spread is not None
-    if not full_logp:            # exp(z) unshifted first: the shift cancels in softmax, and
-        e, sumexp = _exp_and_sums(z, axis)    # the row max would cost a full pass
-        if _sums_are_safe(sumexp, z.shape[axis], z.dtype):
-            shifted, picked = z, z[y.at]
-        else:                    # some row overflowed or underflowed: shift, in the same buffer
-            shifted = np.subtract(z, z.max(axis=axis, keepdims=True), out=e)
-            picked = shifted[y.at]
-            e = np.exp(shifted, out=shifted)
-            sumexp = np.add.reduce(e, axis=axis, keepdims=True)
-    else:                        # log softmax is needed in full: z − max, then exp(z − max)
-        shifted = z - z.max(axis=axis, keepdims=True)
-        picked = None if y.at is None else shifted[y.at]
-        e = np.exp(shifted)
-        sumexp = np.add.reduce(e, axis=axis, keepdims=True)   # softmax(z) = e / sumexp
-    log_sumexp = np.log(sumexp)
-    if full_logp:
-        logp = shifted
-        logp -= log_sumexp                                     # log_softmax(z)
+    p, log_sumexp, m, part = _softmax_rows(z, axis, y)
     if y.dense is not None:
-        loss = -(y.dense * logp).sum(axis=axis, keepdims=True)
+        loss = -part                                           # −Σ_c Y·log_softmax(z)
     else:
+        picked = z[y.at] if m is None else z[y.at] - m         # z[y] − m
         loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
         if y.spread is not None:
-            loss = loss - y.mask * (logp * y.spread).sum(axis=axis, keepdims=True)
-    return _reduce(loss, reduction, axis, y), _Saved(e, sumexp, y)
+            loss = loss - y.mask * part                        # − mask·Σ_c (ε/C)·w·log p
+    return _reduce(loss, reduction, axis, y), _Saved(p, y)
 
 
-def _exp_and_sums(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """``exp(z)`` in a fresh array and its sums along ``axis`` (kept), overflow left to the
-    caller's check; in blocks of rows on the library's threads when there are several."""
-    if axis == 0 or threads.get_num_threads() == 1:
-        with np.errstate(over="ignore"):
-            e = np.exp(z)
-            return e, np.add.reduce(e, axis=axis, keepdims=True)
-    e = np.empty_like(z)
-    sumexp = np.empty(z.shape[:axis] + (1,) + z.shape[axis + 1:], z.dtype)
+def _softmax_rows(z: np.ndarray, axis: int, y: _Target) -> tuple:
+    """``softmax(z)·τ·scale`` in a fresh array, ``log Σ exp(z − m)`` and the shift ``m`` (one
+    per position, class axis kept; ``m`` is None when no row was shifted) and, when the loss
+    needs log-probabilities in full (probability targets, smoothing), ``Σ_c Y·log p`` (or
+    ``Σ_c (ε/C)·w·log p``) per position.
 
-    def rows(r: slice) -> None:
+    One sweep over blocks of rows (:data:`BLOCK_BYTES`, on the library's threads): each block's
+    ``exp`` is written, summed and scaled while it is in cache. ``exp(z)`` is taken unshifted
+    (the shift cancels, and the row max would cost a pass) except for small arrays and for
+    log-probabilities in full; a position whose unshifted sum overflows or underflows is
+    shifted by its max, in the same buffer. Every position's result depends on its own logits
+    alone, never on the blocks or the threads."""
+    shape, dtype = z.shape, z.dtype
+    pos = shape[:axis] + (1,) + shape[axis + 1:]
+    n_classes = shape[axis]
+    p = np.empty_like(z)
+    sums = np.empty(pos, dtype)
+    dense, spread, tau, inv = y.dense, y.spread, y.tau, y.inv_denom
+    full = dense is not None or spread is not None
+    shift_all = full or z.nbytes <= SHIFT_ALL_BYTES
+    m = np.empty(pos, dtype) if shift_all else np.zeros(pos, dtype)
+    part = np.empty(pos, dtype) if full else None
+    tau_rows = type(tau) is not float and np.shape(tau)[:1] == shape[:1]
+    lo, hi = _exp_limits(dtype, n_classes)
+    shifted = []                   # a block appends when it shifts a row
+
+    def sweep(blocks: Any) -> None:
+        scratch = None
         with np.errstate(over="ignore"):     # (each thread has its own error state)
-            np.exp(z[r], out=e[r])
-            np.add.reduce(e[r], axis=axis, keepdims=True, out=sumexp[r])
-    threads.run_rows(rows, z.shape[0], z.nbytes)
-    return e, sumexp
+            for r in blocks:
+                if not axis:       # classes along axis 0: one block, the whole array
+                    r = slice(None)
+                zb, pb, sb, mb = z[r], p[r], sums[r], m[r]
+                if not shift_all:
+                    np.exp(zb, out=pb)
+                    np.add.reduce(pb, axis=axis, keepdims=True, out=sb)
+                    if sb.size and (np.minimum.reduce(sb, axis=None) >= lo
+                                    and np.maximum.reduce(sb, axis=None) < hi):
+                        _scale_block(pb, sb, tau[r] if tau_rows else tau, inv)
+                        continue
+                    np.maximum.reduce(zb, axis=axis, keepdims=True, out=mb)
+                    np.copyto(mb, 0, where=(sb >= lo) & (sb < hi))   # (NaN sums: shifted)
+                    shifted.append(True)
+                else:
+                    np.maximum.reduce(zb, axis=axis, keepdims=True, out=mb)
+                if not full:
+                    np.subtract(zb, mb, out=pb)
+                    np.exp(pb, out=pb)
+                    np.add.reduce(pb, axis=axis, keepdims=True, out=sb)
+                else:              # z − m kept in a block-sized scratch for log p
+                    if scratch is None or scratch.shape[0] < zb.shape[0]:
+                        scratch = np.empty_like(zb)
+                    logp = scratch[:zb.shape[0]]
+                    np.subtract(zb, mb, out=logp)
+                    np.exp(logp, out=pb)
+                    np.add.reduce(pb, axis=axis, keepdims=True, out=sb)
+                    logp -= np.log(sb)
+                    np.multiply(logp, spread if dense is None else dense[r], out=logp)
+                    np.add.reduce(logp, axis=axis, keepdims=True, out=part[r])
+                _scale_block(pb, sb, tau[r] if tau_rows else tau, inv)
+
+    rows = shape[0] if axis else 1   # (blocks cut along axis 0, unless it is the class axis)
+    per_row = max(z.nbytes // max(rows, 1), 1)
+    threads.run_blocks(sweep, rows, BLOCK_BYTES // per_row, z.nbytes)
+    if not (shift_all or shifted):
+        m = None
+    return p, np.log(sums), m, part
 
 
-def _scale_rows(a: np.ndarray, c: np.ndarray, axis: int) -> None:
-    """``a *= c`` in place (``c`` one value per position), in row blocks like the forward."""
-    if axis == 0 or threads.get_num_threads() == 1 or np.shape(c)[:1] != a.shape[:1]:
+def _scale_block(p: np.ndarray, sums: np.ndarray, tau: Any, inv: float) -> None:
+    """``p *= τ·scale / Σ exp`` in place: ``exp`` becomes the softmax times ``τ`` and the mean's
+    1/denominator (the VJP applies the upstream ``g`` only when it is not 1)."""
+    np.multiply(p, (inv * tau) / sums, out=p)
+
+
+def _scale_rows(a: np.ndarray, c: Any, axis: int) -> None:
+    """``a *= c`` in place (``c`` a number or one value per position), in row blocks on the
+    library's threads."""
+    rows = a.shape[0] if axis else 1
+    if rows == 1 or np.ndim(c) == 0 or np.shape(c)[0] != rows:
         a *= c
-    else:
-        threads.run_rows(lambda r: np.multiply(a[r], c[r], out=a[r]), a.shape[0], a.nbytes)
+        return
+    per_row = max(a.nbytes // rows, 1)
+
+    def sweep(blocks: Any) -> None:
+        for r in blocks:
+            np.multiply(a[r], c[r], out=a[r])
+    threads.run_blocks(sweep, rows, BLOCK_BYTES // per_row, a.nbytes)
 
 
-def _sums_are_safe(sumexp: np.ndarray, n_classes: int, dtype: np.dtype) -> bool:
-    """Whether every row's ``Σ exp(z)`` is finite and its largest term (at least the sum over
-    C) a normal number, with a margin: then subtracting the row max (which cancels in softmax
-    and in the loss) is not needed. NaN fails the test (the shifted path then gives NaN)."""
+def _exp_limits(dtype: np.dtype, n_classes: int) -> tuple[float, float]:
+    """The safe range ``[lo, hi)`` of an unshifted row sum ``Σ exp(z)``: finite, and its largest
+    term (at least the sum over C) a normal number, with a margin; outside it (NaN included)
+    the position is shifted by its max."""
     lim = _EXP_LIMIT.get(dtype)
     if lim is None:   # exp(±79.9) for float32, exp(±638.9) for float64
         m = 0.9 * math.log(float(np.finfo(dtype).max))
         lim = _EXP_LIMIT[dtype] = (math.exp(-m), math.exp(m))
-    return bool(sumexp.size and np.minimum.reduce(sumexp, axis=None) >= n_classes * lim[0]
-                and np.maximum.reduce(sumexp, axis=None) < lim[1])
+    return n_classes * lim[0], lim[1]
 
 
 def _all_below(index: np.ndarray, n: int) -> bool:
@@ -273,16 +324,22 @@ _EXP_LIMIT: dict = {}
 
 def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis: int,
                    **params: Any) -> Any:
-    """``(softmax(z)·τ − Y)·scale``, in place in the forward's ``exp`` buffer (``_Saved.spend``);
-    under ``create_graph`` (Tensor inputs) the same formula with the softmax recomputed."""
+    """``(softmax(z)·τ − Y)·scale·g``, in place in the forward's buffer, which holds
+    ``softmax(z)·τ·scale`` already (``_Saved.spend``): times ``g`` only when ``g`` is not 1, then
+    ``Y·scale·g`` subtracted (at one class per position for class indices). Under
+    ``create_graph`` (Tensor inputs) the same formula with the softmax recomputed."""
+    reduction = params["reduction"]
     if isinstance(z, Tensor):      # create_graph: Y as a Tensor when the target requires grad
         y = _target(target, z.shape, z.dtype, axis=axis, **params)
-        s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
+        s = _upstream(g, z.shape, axis, reduction, y.inv_denom)
         return (_softmax(z, axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
     y = saved.target               # processed once, by the forward
-    s = _upstream(g, z.shape, axis, params["reduction"], y.inv_denom)
-    dz, sumexp = saved.spend(z, axis)
-    _scale_rows(dz, _times(s, y.tau) / sumexp, axis)          # softmax(z)·τ·scale, in place
+    dz = saved.spend(z, axis)
+    s = _upstream(g, z.shape, axis, reduction, y.inv_denom)
+    if reduction == "none":
+        _scale_rows(dz, s, axis)                # (s: g per position)
+    elif not g == 1:
+        _scale_rows(dz, g, axis)
     if y.dense is not None:
         dz -= s * y.dense
         return dz
