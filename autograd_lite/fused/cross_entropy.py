@@ -219,12 +219,19 @@ def _softmax_rows(z: np.ndarray, axis: int, y: _Target) -> tuple:
     log-probabilities in full; the blocks holding a position whose unshifted sum overflows or
     underflows are then done again, that position shifted by its max. Every position's result
     depends on its own logits alone, never on the blocks or the threads."""
+    dense, spread, tau, inv = y.dense, y.spread, y.tau, y.inv_denom
+    full = dense is not None or spread is not None
+    if z.nbytes <= SHIFT_ALL_BYTES and not full:     # small: the plain passes, shifted
+        m = np.maximum.reduce(z, axis=axis, keepdims=True)
+        p = np.subtract(z, m)
+        np.exp(p, out=p)
+        sums = np.add.reduce(p, axis=axis, keepdims=True)
+        np.multiply(p, (inv * tau) / sums, out=p)
+        return p, np.log(sums), m, None
     shape, dtype = z.shape, z.dtype
     pos = shape[:axis] + (1,) + shape[axis + 1:]
     p = np.empty_like(z)
     sums = np.empty(pos, dtype)
-    dense, spread, tau, inv = y.dense, y.spread, y.tau, y.inv_denom
-    full = dense is not None or spread is not None
     shift = "all" if full or z.nbytes <= SHIFT_ALL_BYTES else None
     m = np.empty(pos, dtype) if shift else None
     part = np.empty(pos, dtype) if full else None
@@ -282,7 +289,7 @@ def _scale_rows(a: np.ndarray, c: Any, axis: int) -> None:
     """``a *= c`` in place (``c`` a number or one value per position), in row blocks on the
     library's threads."""
     rows = a.shape[0] if axis else 1
-    if rows == 1 or np.ndim(c) == 0 or np.shape(c)[0] != rows:
+    if rows <= 1 or np.ndim(c) == 0 or np.shape(c)[0] != rows:
         a *= c
         return
     per_row = max(a.nbytes // rows, 1)
