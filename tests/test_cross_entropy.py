@@ -177,6 +177,26 @@ def test_class_axis_can_be_anywhere(rng):
         assert al.gradcheck(lambda t: cross_entropy(t, y, axis=1, fused=fused), [z])
 
 
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("layout", ["F", "transposed", "strided"])
+def test_logits_in_any_memory_layout(layout, large, rng, monkeypatch):
+    # the picked logits and the subtraction at the targets use flat offsets into C-ordered
+    # arrays: other layouts must take the per-axis index instead (small and blocked paths)
+    if large:
+        monkeypatch.setattr(fused_ce, "SHIFT_ALL_BYTES", 0)
+        monkeypatch.setattr(fused_ce, "BLOCK_BYTES", 1)
+    base = rng.normal(size=(6, 5))
+    z = {"F": np.asfortranarray(base), "transposed": base.T.copy().T,
+         "strided": np.repeat(base, 2, axis=1)[:, ::2]}[layout]
+    assert not z.flags.c_contiguous
+    y = np.array([0, 4, 2, 2, 1, 3])
+    for kw in ({}, {"reduction": "none"}, {"label_smoothing": 0.1, "weight": np.ones(5)}):
+        got = _value_and_grad(z, y, **kw)
+        want = _value_and_grad(np.ascontiguousarray(z), y, **kw)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_fused_is_one_node_that_saves_only_the_softmax(rng):
     z = al.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
     loss = cross_entropy(z, np.array([0, 2, 1, 1]))

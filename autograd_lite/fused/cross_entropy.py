@@ -44,7 +44,8 @@ class _Target(NamedTuple):
     """The target as a distribution Y over the classes; per-position arrays keep the class axis
     (length 1), so they broadcast against the logits. Class indices are kept sparse."""
 
-    at: Any           # index tuple of each position's class (ignored: class 0); None for probs
+    index: Any        # each position's class (class axis kept; ignored: 0); None for probs
+    flat: Any         # its offset in the C-ordered logits (intp; the one fancy index needed)
     hot: Any          # (1 − ε)·w[y]·mask: Y at the target class (1.0 when trivial)
     mask: Any         # 1 where counted, 0 where ignored (1.0 when nothing is ignored)
     spread: Any       # (ε/C)·w along the class axis, the smoothing part of Y; None when ε = 0
@@ -70,11 +71,13 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
             y = y * wc
         positions = max(int(np.prod(shape)) // max(n_classes, 1), 1)
         inv = 1.0 / positions if reduction == "mean" else 1.0
-        return _Target(None, 1.0, 1.0, None, y, y.sum(axis=axis, keepdims=True), inv)
+        return _Target(None, None, 1.0, 1.0, None, y, y.sum(axis=axis, keepdims=True), inv)
     index = target.reshape(shape[:axis] + (1,) + shape[axis + 1:])
     mask: Any = 1.0
-    if ignore_index is not None and (0 <= ignore_index < n_classes
-                                     or not _all_below(target, n_classes)):
+    classes = _all_below(target, n_classes)      # one reduction: every index a class?
+    if not classes:
+        check_classes(target, shape, axis, ignore_index)   # raises naming a bad one, if any
+    if ignore_index is not None and (not classes or 0 <= ignore_index < n_classes):
         counted = index != ignore_index          # (skipped when every index is a class)
         if not counted.all():
             index = np.where(counted, index, 0)
@@ -90,7 +93,7 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
         denom = index.size if trivial else float(np.sum(w_y * mask))
         empty = not trivial and not np.any(mask)      # nothing counted (or no positions)
         inv = 0.0 if empty else 1.0 / denom if denom else float("nan")
-    return _Target(_along(index, axis), hot, mask, spread, None, tau, inv, empty)
+    return _Target(index, _flat(index, shape, axis), hot, mask, spread, None, tau, inv, empty)
 
 
 def _times(x: Any, c: Any) -> Any:
@@ -137,12 +140,49 @@ def _along(index: np.ndarray, axis: int) -> tuple:
 _GRIDS: dict = {}
 
 
+def _flat(index: np.ndarray, shape: tuple, axis: int) -> np.ndarray:
+    """The offset of each position's class ``index`` in a C-ordered array of ``shape``: one
+    fancy index of the raveled array instead of one per axis (the other axes' offsets made
+    once per shape and shared read-only)."""
+    offsets = _OFFSETS.get((shape, axis))
+    if offsets is None:
+        offsets = sum(g * int(np.prod(shape[i + 1:])) for i, g in
+                      enumerate(_along(np.zeros(index.shape, np.intp), axis)) if i != axis)
+        offsets = np.asarray(offsets, dtype=np.intp)
+        offsets.flags.writeable = False
+        if len(_OFFSETS) > 64:
+            _OFFSETS.clear()
+        _OFFSETS[shape, axis] = offsets
+    if index.dtype != np.intp:
+        index = index.astype(np.intp)
+    stride = int(np.prod(shape[axis + 1:]))
+    return offsets + index if stride == 1 else offsets + index * stride
+
+
+_OFFSETS: dict = {}
+
+
+def _pick(a: np.ndarray, y: _Target, axis: int) -> np.ndarray:
+    """``a`` at each position's class (class axis kept)."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1)[y.flat]
+    return a[_along(y.index, axis)]
+
+
+def _subtract_at(a: np.ndarray, y: _Target, axis: int, v: Any) -> None:
+    """``a −= v`` at each position's class, in place (one class per position: no repeat)."""
+    if a.flags.c_contiguous:
+        a.reshape(-1)[y.flat] -= v       # (a view: C-ordered)
+    else:
+        a[_along(y.index, axis)] -= v
+
+
 def _dense(y: _Target, shape: tuple, dtype: np.dtype) -> Any:
     """Y as a full array (class-index targets are otherwise kept sparse)."""
     if y.dense is not None:
         return y.dense
     dense = np.zeros(shape, dtype=dtype)
-    dense[y.at] = y.hot
+    dense.reshape(-1)[y.flat] = y.hot
     if y.spread is not None:
         dense += y.mask * y.spread
     return dense
@@ -196,11 +236,10 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
     """The fused forward: a stable log-sum-exp, the loss, and the scaled softmax for the VJP."""
     y = _target(target, z.shape, z.dtype, axis=axis, weight=weight, ignore_index=ignore_index,
                 reduction=reduction, label_smoothing=label_smoothing)
-    p, log_sumexp, m, part = _softmax_rows(z, axis, y)
+    p, log_sumexp, picked, part = _softmax_rows(z, axis, y)
     if y.dense is not None:
         loss = -part                                           # −Σ_c Y·log_softmax(z)
     else:
-        picked = z[y.at] if m is None else z[y.at] - m         # z[y] − m
         loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - y.mask * part                        # − mask·Σ_c (ε/C)·w·log p
@@ -208,9 +247,9 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
 
 
 def _softmax_rows(z: np.ndarray, axis: int, y: _Target) -> tuple:
-    """``softmax(z)·τ·scale`` in a fresh array, ``log Σ exp(z − m)`` and the shift ``m`` (one
-    per position, class axis kept; ``m`` is None when no row was shifted) and, when the loss
-    needs log-probabilities in full (probability targets, smoothing), ``Σ_c Y·log p`` (or
+    """``softmax(z)·τ·scale`` in a fresh array, ``log Σ exp(z − m)`` and ``z[y] − m`` (one per
+    position, class axis kept; ``m`` the shift; None for probability targets) and, when the
+    loss needs log-probabilities in full (probability targets, smoothing), ``Σ_c Y·log p`` (or
     ``Σ_c (ε/C)·w·log p``) per position.
 
     One sweep over blocks of rows (:data:`BLOCK_BYTES`, on the library's threads): each block's
@@ -222,12 +261,12 @@ def _softmax_rows(z: np.ndarray, axis: int, y: _Target) -> tuple:
     dense, spread, tau, inv = y.dense, y.spread, y.tau, y.inv_denom
     full = dense is not None or spread is not None
     if z.nbytes <= SHIFT_ALL_BYTES and not full:     # small: the plain passes, shifted
-        m = np.maximum.reduce(z, axis=axis, keepdims=True)
-        p = np.subtract(z, m)
+        p = np.subtract(z, np.maximum.reduce(z, axis=axis, keepdims=True))
+        picked = _pick(p, y, axis)
         np.exp(p, out=p)
         sums = np.add.reduce(p, axis=axis, keepdims=True)
         np.multiply(p, (inv * tau) / sums, out=p)
-        return p, np.log(sums), m, None
+        return p, np.log(sums), picked, None
     shape, dtype = z.shape, z.dtype
     pos = shape[:axis] + (1,) + shape[axis + 1:]
     p = np.empty_like(z)
@@ -282,7 +321,9 @@ def _softmax_rows(z: np.ndarray, axis: int, y: _Target) -> tuple:
         unsafe = ~((sums >= lo) & (sums < hi))
         again = np.unique(np.flatnonzero(unsafe.reshape(rows, -1).any(axis=1)) // block)
         sweep(slice(b * block, (b + 1) * block) for b in again)
-    return p, np.log(sums), m, part
+    picked = None if y.index is None else (_pick(z, y, axis) if m is None
+                                           else _pick(z, y, axis) - m)
+    return p, np.log(sums), picked, part
 
 
 def _scale_rows(a: np.ndarray, c: Any, axis: int) -> None:
@@ -309,6 +350,28 @@ def _exp_limits(dtype: np.dtype, n_classes: int) -> tuple[float, float]:
         m = 0.9 * math.log(float(np.finfo(dtype).max))
         lim = _EXP_LIMIT[dtype] = (math.exp(-m), math.exp(m))
     return n_classes * lim[0], lim[1]
+
+
+def check_classes(target: np.ndarray, shape: tuple, axis: int, ignore_index: int | None) -> None:
+    """Raise an ``IndexError`` naming the first class index of ``target`` outside
+    ``[0, C)`` that is not ``ignore_index`` (the full scan, run only when the one reduction of
+    :func:`_all_below` found an index out of range)."""
+    n_classes = shape[axis]
+    bad = (target < 0) | (target >= n_classes)
+    if ignore_index is not None:
+        bad &= target != ignore_index
+    if bad.any():
+        pos = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise IndexError(f"cross_entropy: target{list(pos)} = {target[pos]} is not a class "
+                         f"index in [0, {n_classes}) (logits {shape}, class axis {axis}"
+                         f"{'' if ignore_index is None else f', ignore_index {ignore_index}'})")
+
+
+def _check(z: np.ndarray, target: np.ndarray, *, axis: int, ignore_index: int | None,
+           **_: Any) -> None:
+    """The op's check, run when its forward failed: a bad class index, named."""
+    if target.dtype.kind in "iu":
+        check_classes(target, z.shape, axis, ignore_index)
 
 
 def _all_below(index: np.ndarray, n: int) -> bool:
@@ -339,15 +402,18 @@ def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
         return (_softmax(z, axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
     y = saved.target               # processed once, by the forward
     dz = saved.spend(z, axis)
-    s = _upstream(g, z.shape, axis, reduction, y.inv_denom)
     if reduction == "none":
-        _scale_rows(dz, s, axis)                # (s: g per position)
-    elif not g == 1:
+        s = _upstream(g, z.shape, axis, reduction, y.inv_denom)   # g per position
+        _scale_rows(dz, s, axis)
+    elif float(g) == 1.0:                       # (one number here: the loss is a scalar)
+        s = y.inv_denom
+    else:
         _scale_rows(dz, g, axis)
+        s = _times(g, y.inv_denom)
     if y.dense is not None:
         dz -= s * y.dense
         return dz
-    dz[y.at] -= _times(s, y.hot)   # one class per position: no repeated index
+    _subtract_at(dz, y, axis, _times(s, y.hot))
     if y.spread is not None:
         dz -= (s * y.mask) * y.spread
     return dz
@@ -366,7 +432,7 @@ def _ce_vjp_target(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
 
 
 _cross_entropy = ops.Op(
-    "cross_entropy", _ce_forward, (_ce_vjp_logits, _ce_vjp_target), saves=True,
+    "cross_entropy", _ce_forward, (_ce_vjp_logits, _ce_vjp_target), saves=True, check=_check,
     internal="reached as cross_entropy(..., fused=True)",
     rules=("g ⊙ (P − Y) / N", "−g ⊙ (1 − ε)·w ⊙ log P"),
     summary="Fused softmax + cross-entropy. dZ = g ⊙ (P·τ − Y)·scale, which is "
