@@ -20,6 +20,7 @@ from .fused.cross_entropy import (  # noqa: F401  (_along: also used by losses)
     _target,
     _times,
     check_classes,
+    check_probabilities,
 )
 from .tensor import Tensor, as_tensor
 
@@ -124,12 +125,7 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
         if ignore_index is not None and ignore_index != IGNORE_INDEX:
             raise ValueError(f"{name}: ignore_index={ignore_index} applies to class-index "
                              "targets only, not to probabilities (as in PyTorch)")
-        bad = ~np.isfinite(tdata)     # any finite reals, as in PyTorch (gradient P·ΣY − Y)
-        if bad.any():
-            pos = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name}: target probabilities must be finite; "
-                             f"target{list(pos)} = {tdata[pos]}")
-        if isinstance(t, Tensor):
+        if isinstance(t, Tensor):   # (finite? the forms' loss tells, then the scan names it)
             y = t.astype(z.dtype) if t.requires_grad else t._data.astype(z.dtype)
             return z, y, axis, weight
         return z, tdata.astype(z.dtype, copy=False), axis, weight
@@ -221,6 +217,8 @@ def _composed_cross_entropy(z: Tensor, target: Any, *, axis: int, **params: Any)
         loss = _times(-logp[_along(y.index, axis)], y.hot)  # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - _times((logp * y.spread).sum(axis=axis, keepdims=True), y.mask)
+    if y.dense is not None and not np.isfinite(np.add.reduce(loss.data, axis=None)):
+        check_probabilities(target._data if isinstance(target, Tensor) else target)
     return _reduce(loss, params["reduction"], axis, y)
 
 

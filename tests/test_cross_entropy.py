@@ -282,6 +282,22 @@ def test_bad_input_raises_a_clear_error(z, y, kw, error, match, fused):
         cross_entropy(z, y, fused=fused, **kw)
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_the_full_scans_run_only_on_the_error_path(fused, monkeypatch):
+    # valid targets are checked by one reduction (class indices) or by the loss being finite
+    # (probabilities); the scans that name a bad value run only when those fail
+    def scan(*args):
+        raise AssertionError("a full scan on the fast path")
+    monkeypatch.setattr(fused_ce, "check_classes", scan)
+    monkeypatch.setattr(fused_ce, "check_probabilities", scan)
+    monkeypatch.setattr(al.functional, "check_probabilities", scan)
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    for y, kw in [(np.array([0, 2, 1, 1]), {}), (np.array([0, -100, 1, 1]), {}),
+                  (np.array([0, 2, 1, 1]), {"ignore_index": 1}),
+                  (np.random.default_rng(1).random((4, 3)), {"label_smoothing": 0.1})]:
+        assert np.isfinite(cross_entropy(z, y, fused=fused, **kw).item())
+
+
 @pytest.mark.parametrize("dtype", ["int8", "int32", ">i8", "uint8", "uint64"])
 @pytest.mark.parametrize("ignore_index", [-100, None, 2])
 def test_the_one_reduction_range_check_holds_for_every_integer_dtype(dtype, ignore_index):

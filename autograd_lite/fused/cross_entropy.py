@@ -75,13 +75,13 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
     index = target.reshape(shape[:axis] + (1,) + shape[axis + 1:])
     mask: Any = 1.0
     classes = _all_below(target, n_classes)      # one reduction: every index a class?
-    if not classes:
-        check_classes(target, shape, axis, ignore_index)   # raises naming a bad one, if any
     if ignore_index is not None and (not classes or 0 <= ignore_index < n_classes):
         counted = index != ignore_index          # (skipped when every index is a class)
         if not counted.all():
             index = np.where(counted, index, 0)
             mask = counted.astype(dtype)
+    if not classes and not _all_below(index, n_classes):   # out of range and not ignored:
+        check_classes(target, shape, axis, ignore_index)   # the scan names the first
     w_y = 1.0 if weight is None else weight[index]
     hot = (1 - eps) * w_y * mask if eps or weight is not None else mask
     spread = None if eps == 0 else (eps / n_classes) * (1.0 if wc is None else wc)
@@ -239,6 +239,8 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
     p, log_sumexp, picked, part = _softmax_rows(z, axis, y)
     if y.dense is not None:
         loss = -part                                           # −Σ_c Y·log_softmax(z)
+        if not np.isfinite(np.add.reduce(part, axis=None)):   # a non-finite Y shows here
+            check_probabilities(target)
     else:
         loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
         if y.spread is not None:
@@ -367,11 +369,23 @@ def check_classes(target: np.ndarray, shape: tuple, axis: int, ignore_index: int
                          f"{'' if ignore_index is None else f', ignore_index {ignore_index}'})")
 
 
+def check_probabilities(target: np.ndarray) -> None:
+    """Raise a ``ValueError`` naming the first non-finite probability of ``target`` (the full
+    scan, run only when the loss is not finite)."""
+    bad = ~np.isfinite(target)     # any finite reals, as in PyTorch (gradient P·ΣY − Y)
+    if bad.any():
+        pos = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"cross_entropy: target probabilities must be finite; "
+                         f"target{list(pos)} = {target[pos]}")
+
+
 def _check(z: np.ndarray, target: np.ndarray, *, axis: int, ignore_index: int | None,
            **_: Any) -> None:
-    """The op's check, run when its forward failed: a bad class index, named."""
+    """The op's check, run when its forward failed: a bad class index or probability, named."""
     if target.dtype.kind in "iu":
         check_classes(target, z.shape, axis, ignore_index)
+    else:
+        check_probabilities(target)
 
 
 def _all_below(index: np.ndarray, n: int) -> bool:
