@@ -69,7 +69,7 @@ def _target(target: Any, shape: tuple, dtype: np.dtype, *, axis: int, weight: An
         y = target if eps == 0 else target * (1 - eps) + eps / n_classes
         if wc is not None:
             y = y * wc
-        positions = max(int(np.prod(shape)) // max(n_classes, 1), 1)
+        positions = max(math.prod(shape) // max(n_classes, 1), 1)
         inv = 1.0 / positions if reduction == "mean" else 1.0
         return _Target(None, None, 1.0, 1.0, None, y, y.sum(axis=axis, keepdims=True), inv)
     index = target.reshape(shape[:axis] + (1,) + shape[axis + 1:])
@@ -144,18 +144,18 @@ def _flat(index: np.ndarray, shape: tuple, axis: int) -> np.ndarray:
     """The offset of each position's class ``index`` in a C-ordered array of ``shape``: one
     fancy index of the raveled array instead of one per axis (the other axes' offsets made
     once per shape and shared read-only)."""
-    offsets = _OFFSETS.get((shape, axis))
-    if offsets is None:
-        offsets = sum(g * int(np.prod(shape[i + 1:])) for i, g in
+    cached = _OFFSETS.get((shape, axis))
+    if cached is None:
+        offsets = sum(g * math.prod(shape[i + 1:]) for i, g in
                       enumerate(_along(np.zeros(index.shape, np.intp), axis)) if i != axis)
         offsets = np.asarray(offsets, dtype=np.intp)
         offsets.flags.writeable = False
         if len(_OFFSETS) > 64:
             _OFFSETS.clear()
-        _OFFSETS[shape, axis] = offsets
+        cached = _OFFSETS[shape, axis] = (offsets, math.prod(shape[axis + 1:]))
+    offsets, stride = cached
     if index.dtype != np.intp:
         index = index.astype(np.intp)
-    stride = int(np.prod(shape[axis + 1:]))
     return offsets + index if stride == 1 else offsets + index * stride
 
 
@@ -319,7 +319,8 @@ def _softmax_rows(z: np.ndarray, axis: int, y: _Target) -> tuple:
     threads.run_blocks(sweep, rows, block, z.nbytes)
     if shift is None and not (sums.size and np.minimum.reduce(sums, axis=None) >= lo
                               and np.maximum.reduce(sums, axis=None) < hi):
-        shift, m = "unsafe", np.zeros(pos, dtype)      # (NaN sums fail the test: shifted)
+        shift, m = "unsafe", np.zeros(pos, dtype)      # (NaN sums fail the test: shifted;
+        # the sweep reads shift and m when it runs: these blocks are done again, shifted)
         unsafe = ~((sums >= lo) & (sums < hi))
         again = np.unique(np.flatnonzero(unsafe.reshape(rows, -1).any(axis=1)) // block)
         sweep(slice(b * block, (b + 1) * block) for b in again)
@@ -332,14 +333,15 @@ def _scale_rows(a: np.ndarray, c: Any, axis: int) -> None:
     """``a *= c`` in place (``c`` a number or one value per position), in row blocks on the
     library's threads."""
     rows = a.shape[0] if axis else 1
-    if rows <= 1 or np.ndim(c) == 0 or np.shape(c)[0] != rows:
+    one = np.ndim(c) == 0
+    if rows <= 1 or not (one or np.shape(c)[0] == rows):
         a *= c
         return
     per_row = max(a.nbytes // rows, 1)
 
     def sweep(blocks: Any) -> None:
         for r in blocks:
-            np.multiply(a[r], c[r], out=a[r])
+            np.multiply(a[r], c if one else c[r], out=a[r])
     threads.run_blocks(sweep, rows, BLOCK_BYTES // per_row, a.nbytes)
 
 
