@@ -197,6 +197,26 @@ def test_logits_in_any_memory_layout(layout, large, rng, monkeypatch):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_no_positions_and_classes_along_axis_0(large, monkeypatch):
+    # empty batches (every reduction) and 1-d logits (the class axis is the only one: the
+    # blocks cannot cut it) on both paths of the kernel
+    if large:
+        monkeypatch.setattr(fused_ce, "SHIFT_ALL_BYTES", 0)
+        monkeypatch.setattr(fused_ce, "BLOCK_BYTES", 1)
+    for reduction in ("none", "sum", "mean"):
+        value, grad = _value_and_grad(np.zeros((0, 4)), np.zeros(0, int), reduction=reduction)
+        assert grad.shape == (0, 4) and (np.isnan(value) if reduction == "mean" else value == 0
+                                         if reduction == "sum" else value.shape == (0,))
+    z = np.array([1.0, 2.0, 95.0, -3.0], dtype=np.float32)
+    for g in (1.0, 0.5):
+        t = al.Tensor(z, requires_grad=True)
+        public_cross_entropy(t, np.array(2), reduction="sum").backward(np.float32(g))
+        p = np.exp(z.astype(np.float64) - 95.0)
+        p /= p.sum()
+        np.testing.assert_allclose(t.grad.data, g * (p - np.eye(4)[2]), atol=1e-7)
+
+
 def test_fused_is_one_node_that_saves_only_the_softmax(rng):
     z = al.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
     loss = cross_entropy(z, np.array([0, 2, 1, 1]))
