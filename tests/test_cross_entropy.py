@@ -11,9 +11,9 @@ import pytest
 
 import autograd_lite as al
 from autograd_lite import ops, threads
-from autograd_lite.fused import cross_entropy as fused_ce
 from autograd_lite.functional import cross_entropy as public_cross_entropy
 from autograd_lite.functional import naive_cross_entropy, softmax
+from autograd_lite.fused import cross_entropy as fused_ce
 
 from .spec import _torch_cross_entropy, np_cross_entropy
 
