@@ -14,12 +14,13 @@ from .fused.common import composed_log_softmax as _log_softmax
 from .fused.common import composed_softmax as _softmax
 from .fused.cross_entropy import (  # noqa: F401  (_along: also used by losses)
     REDUCTIONS,
-    _all_below,
     _along,
     _cross_entropy,
     _reduce,
     _target,
     _times,
+    check_classes,
+    check_probabilities,
 )
 from .tensor import Tensor, as_tensor
 
@@ -118,29 +119,13 @@ def _check_ce(logits: Any, target: Any, axis: int, weight: Any, ignore_index: An
                              f"(one per class of logits {z.shape}, class axis {axis})")
         weight = weight.astype(z.dtype, copy=False)
     index_shape = z.shape[:axis] + z.shape[axis + 1:]
-    if tdata.dtype.kind in "iu" and tdata.shape == index_shape:
-        if not _all_below(tdata, n_classes):      # one reduction in the common case; only
-            bad = (tdata < 0) | (tdata >= n_classes)    # then look for the culprit
-            if ignore_index is not None:
-                bad &= tdata != ignore_index
-        else:
-            bad = None
-        if bad is not None and bad.any():
-            pos = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise IndexError(f"{name}: target{list(pos)} = {tdata[pos]} is not a class index in "
-                             f"[0, {n_classes}) (logits {z.shape}, class axis {axis}"
-                             f"{'' if ignore_index is None else f', ignore_index {ignore_index}'})")
-        return z, tdata, axis, weight
+    if tdata.dtype.kind in "iu" and tdata.shape == index_shape:   # (the range: by the forms'
+        return z, tdata, axis, weight                     # one reduction, named if out of it)
     if tdata.dtype.kind == "f" and tdata.shape == z.shape:
         if ignore_index is not None and ignore_index != IGNORE_INDEX:
             raise ValueError(f"{name}: ignore_index={ignore_index} applies to class-index "
                              "targets only, not to probabilities (as in PyTorch)")
-        bad = ~np.isfinite(tdata)     # any finite reals, as in PyTorch (gradient P·ΣY − Y)
-        if bad.any():
-            pos = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name}: target probabilities must be finite; "
-                             f"target{list(pos)} = {tdata[pos]}")
-        if isinstance(t, Tensor):
+        if isinstance(t, Tensor):   # (finite? the forms' loss tells, then the scan names it)
             y = t.astype(z.dtype) if t.requires_grad else t._data.astype(z.dtype)
             return z, y, axis, weight
         return z, tdata.astype(z.dtype, copy=False), axis, weight
@@ -229,9 +214,11 @@ def _composed_cross_entropy(z: Tensor, target: Any, *, axis: int, **params: Any)
     if y.dense is not None:
         loss = -(logp * y.dense).sum(axis=axis, keepdims=True)
     else:
-        loss = _times(-logp[y.at], y.hot)  # −log p[y]·w[y]·mask
+        loss = _times(-logp[_along(y.index, axis)], y.hot)  # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - _times((logp * y.spread).sum(axis=axis, keepdims=True), y.mask)
+    if y.dense is not None and not np.isfinite(np.add.reduce(loss.data, axis=None)):
+        check_probabilities(target._data if isinstance(target, Tensor) else target)
     return _reduce(loss, params["reduction"], axis, y)
 
 
@@ -244,6 +231,7 @@ def naive_cross_entropy(logits: Any, target: Any, axis: int = -1) -> Tensor:
     z, target, axis, _ = _check_ce(logits, target, axis, None, None, "mean", 0.0)  # checked once
     if target.dtype.kind == "f":
         raise ValueError("naive_cross_entropy: expects class indices")
+    check_classes(target, z.shape, axis, None)
     with np.errstate(all="ignore"):
         logp = softmax(z, axis=axis, naive=True).log()
         return -logp[_along(np.expand_dims(target, axis), axis)].mean()

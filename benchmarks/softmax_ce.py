@@ -7,12 +7,13 @@ Rows (ms per forward + backward):
 * ``autograd_lite composed`` — ``cross_entropy(z, y, fused=False)``: every step a node;
 * ``PyTorch F.cross_entropy`` (the reference; its threads pinned by the runner) and ``PyTorch
   composed`` (``logsumexp``, ``gather``, ``mean``);
-* ``floor: hand NumPy`` — the fused kernel's passes written directly, in place: one ``exp`` of
-  the unshifted logits into a fresh array and its row sums (the max is subtracted, in that same
-  array, only when a row sum overflows or underflows: the shift cancels), the loss from the log
-  of the sums and the picked logits, then the gradient scaled in that same array and ``1/N``
-  subtracted at the targets (no row-max pass, no second array). On one thread: with
-  ``--threads 1`` the fused row compares like for like, above it the floor is single-threaded;
+* ``floor: hand NumPy`` — the fused kernel's passes written directly, in place: in blocks of
+  rows of about 1 MiB, ``exp`` of the unshifted logits into a fresh array, its row sums and the
+  scaling to ``softmax/N``, each block while it is in cache (rows whose sum overflows or
+  underflows done again, shifted by their max: the shift cancels), the loss from the log of the
+  sums and the picked logits, ``1/N`` subtracted at the targets (no row-max pass, no second
+  array). On one thread: with ``--threads 1`` the fused row compares like for like, above it the
+  floor is single-threaded;
 * ``kernel: exp + copy`` — one ``exp`` pass into a fresh array plus one copy of it: the least
   memory traffic any forward + backward must make.
 
@@ -30,29 +31,39 @@ import numpy as np
 from .common import Case, have, memory_rows, peak_traced_mib
 
 SHAPE = (4096, 1000)
+BLOCK_BYTES = 1 << 20        # as the fused kernel's blocks
 _LIMIT = {t: 0.9 * math.log(float(np.finfo(t).max)) for t in "efd"}
 QUICK_SHAPE = (64, 10)
 DTYPE = np.float32
 
 
 def floor_step(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Loss and gradient with the fused kernel's passes, in place: ``exp(z)`` unshifted first,
-    the max subtracted (in the same array) only when a row sum is out of the safe range."""
+    """Loss and gradient with the fused kernel's passes, in place: blocks of rows, each block's
+    ``exp(z)`` (unshifted) summed and scaled to ``softmax/N`` while it is in cache; rows whose
+    sum left the safe range done again, shifted by their max; ``1/N`` subtracted at the
+    targets."""
     n, c = z.shape
     rows = np.arange(n)
     lim = _LIMIT[z.dtype.char]
-    with np.errstate(over="ignore"):
-        e = np.exp(z)
-        s = np.add.reduce(e, axis=1)
+    e = np.empty_like(z)
+    s = np.empty(n, z.dtype)
+    b = max(BLOCK_BYTES // max(z[:1].nbytes, 1), 1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for i in range(0, n, b):
+            eb = e[i:i + b]
+            np.exp(z[i:i + b], out=eb)
+            eb *= (1.0 / n / np.add.reduce(eb, axis=1, out=s[i:i + b]))[:, None]
+    picked = z[rows, y]
     if not (s.min() >= c * math.exp(-lim) and s.max() < math.exp(lim)):
-        z = np.subtract(z, z.max(axis=1, keepdims=True), out=e)   # the shift, when needed
-        picked = z[rows, y]
-        np.exp(z, out=e)
-        s = np.add.reduce(e, axis=1)
-    else:
-        picked = z[rows, y]
+        bad = np.flatnonzero(~((s >= c * math.exp(-lim)) & (s < math.exp(lim))))
+        zb = z[bad]                                       # (a copy) shifted by the row max
+        m = zb.max(axis=1, keepdims=True)
+        zb -= m
+        picked[bad] -= m[:, 0]
+        np.exp(zb, out=zb)
+        s[bad] = zb.sum(axis=1)
+        e[bad] = zb * (1.0 / n / s[bad])[:, None]
     loss = float(np.add.reduce(np.log(s) - picked) / n)
-    e *= (1.0 / n / s)[:, None]              # softmax / N, in place
     e[rows, y] -= 1.0 / n                    # (P − Y) / N
     return loss, e
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite import ops
+from autograd_lite import ops, threads
 from autograd_lite.functional import cross_entropy as public_cross_entropy
 from autograd_lite.functional import naive_cross_entropy, softmax
+from autograd_lite.fused import cross_entropy as fused_ce
 
 from .spec import _torch_cross_entropy, np_cross_entropy
 
@@ -98,6 +99,38 @@ def test_both_match_pytorch(options, dtype):
         np.testing.assert_allclose(grad, tz.grad.numpy(), **tol)
 
 
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """The fused kernel's path for large logits on small ones: ``exp`` unshifted (the max only
+    where a row sum leaves the safe range), one row per block, blocks shared by three threads."""
+    monkeypatch.setattr(fused_ce, "SHIFT_ALL_BYTES", 0)
+    monkeypatch.setattr(fused_ce, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(threads, "MIN_BLOCK_BYTES", 1)
+    al.set_num_threads(3)
+    yield
+    al.set_num_threads(1)
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=IDS)
+def test_the_blocked_kernel_on_threads_matches_pytorch(options, tiny_blocks):
+    # float32, the last position's logits shifted by 90 (exp overflows there: that row alone is
+    # shifted, in a later block), and an upstream g that is not 1 (the VJP's scaling pass)
+    torch = pytest.importorskip("torch")
+    z, target, kw = _case(*options)
+    z = z.astype(np.float32)
+    z.reshape(-1, C)[-1] += 90
+    tz = torch.tensor(z, requires_grad=True)
+    tout = _torch_cross_entropy(tz, target=target, **kw)
+    g = np.random.default_rng(1).uniform(0.5, 2, tout.shape).astype(np.float32)
+    tout.backward(torch.tensor(g))
+    t = al.Tensor(z, requires_grad=True)
+    out = cross_entropy(t, target, **kw)
+    out.backward(g)
+    assert threads._STATE["pool"] is not None or z.shape[0] == 1
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(t.grad.data, tz.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_probability_targets_get_gradients_too():
     """Soft targets that require grad: d loss / d t = −(1 − ε)·w ⊙ log softmax(z), as PyTorch."""
     z, target, kw = _case("mean", "w", None, 0.25, "prob", (2, 3))
@@ -144,14 +177,54 @@ def test_class_axis_can_be_anywhere(rng):
         assert al.gradcheck(lambda t: cross_entropy(t, y, axis=1, fused=fused), [z])
 
 
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("layout", ["F", "transposed", "strided"])
+def test_logits_in_any_memory_layout(layout, large, rng, monkeypatch):
+    # the picked logits and the subtraction at the targets use flat offsets into C-ordered
+    # arrays: other layouts must take the per-axis index instead (small and blocked paths)
+    if large:
+        monkeypatch.setattr(fused_ce, "SHIFT_ALL_BYTES", 0)
+        monkeypatch.setattr(fused_ce, "BLOCK_BYTES", 1)
+    base = rng.normal(size=(6, 5))
+    z = {"F": np.asfortranarray(base), "transposed": base.T.copy().T,
+         "strided": np.repeat(base, 2, axis=1)[:, ::2]}[layout]
+    assert not z.flags.c_contiguous
+    y = np.array([0, 4, 2, 2, 1, 3])
+    for kw in ({}, {"reduction": "none"}, {"label_smoothing": 0.1, "weight": np.ones(5)}):
+        got = _value_and_grad(z, y, **kw)
+        want = _value_and_grad(np.ascontiguousarray(z), y, **kw)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_no_positions_and_classes_along_axis_0(large, monkeypatch):
+    # empty batches (every reduction) and 1-d logits (the class axis is the only one: the
+    # blocks cannot cut it) on both paths of the kernel
+    if large:
+        monkeypatch.setattr(fused_ce, "SHIFT_ALL_BYTES", 0)
+        monkeypatch.setattr(fused_ce, "BLOCK_BYTES", 1)
+    for reduction in ("none", "sum", "mean"):
+        value, grad = _value_and_grad(np.zeros((0, 4)), np.zeros(0, int), reduction=reduction)
+        assert grad.shape == (0, 4) and (np.isnan(value) if reduction == "mean" else value == 0
+                                         if reduction == "sum" else value.shape == (0,))
+    z = np.array([1.0, 2.0, 95.0, -3.0], dtype=np.float32)
+    for g in (1.0, 0.5):
+        t = al.Tensor(z, requires_grad=True)
+        public_cross_entropy(t, np.array(2), reduction="sum").backward(np.float32(g))
+        p = np.exp(z.astype(np.float64) - 95.0)
+        p /= p.sum()
+        np.testing.assert_allclose(t.grad.data, g * (p - np.eye(4)[2]), atol=1e-7)
+
+
 def test_fused_is_one_node_that_saves_only_the_softmax(rng):
     z = al.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
     loss = cross_entropy(z, np.array([0, 2, 1, 1]))
     assert loss.op is ops.OPS["cross_entropy"]
     assert all(p.is_leaf for p in loss._parents)
     saved = loss._params["saved"]
-    assert [a.shape for a in saved] == [(4, 3), (4, 1)]      # exp(z − max) and its row sums
-    np.testing.assert_allclose(saved.exp / saved.sumexp, softmax(z).data, rtol=1e-15)
+    assert [a.shape for a in saved] == [(4, 3)]      # one array: softmax(z)·τ/N, τ = 1 here
+    np.testing.assert_allclose(saved.p * 4, softmax(z).data, rtol=1e-15)
     assert "P" in loss.op.rules[0] and "Y" in loss.op.rules[0]
     composed = cross_entropy(z, np.array([0, 2, 1, 1]), fused=False)
     assert len(al.engine.toposort(composed)) > 3
@@ -227,6 +300,22 @@ def test_bad_input_raises_a_clear_error(z, y, kw, error, match, fused):
         return
     with pytest.raises(error, match=f"cross_entropy: .*{match}"):
         cross_entropy(z, y, fused=fused, **kw)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_the_full_scans_run_only_on_the_error_path(fused, monkeypatch):
+    # valid targets are checked by one reduction (class indices) or by the loss being finite
+    # (probabilities); the scans that name a bad value run only when those fail
+    def scan(*args):
+        raise AssertionError("a full scan on the fast path")
+    monkeypatch.setattr(fused_ce, "check_classes", scan)
+    monkeypatch.setattr(fused_ce, "check_probabilities", scan)
+    monkeypatch.setattr(al.functional, "check_probabilities", scan)
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    for y, kw in [(np.array([0, 2, 1, 1]), {}), (np.array([0, -100, 1, 1]), {}),
+                  (np.array([0, 2, 1, 1]), {"ignore_index": 1}),
+                  (np.random.default_rng(1).random((4, 3)), {"label_smoothing": 0.1})]:
+        assert np.isfinite(cross_entropy(z, y, fused=fused, **kw).item())
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int32", ">i8", "uint8", "uint64"])

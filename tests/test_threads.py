@@ -55,29 +55,60 @@ def test_set_num_threads_wants_a_positive_int(n):
         al.set_num_threads(n)
 
 
-def _ce_run(z, y, **kw):
+def _ce_run(z, y, g=None, **kw):
     t = al.Tensor(z, requires_grad=True)
     loss = al.cross_entropy(t, y, **kw)
-    loss.backward(np.ones_like(loss.data))
+    loss.backward(np.ones_like(loss.data) if g is None else g.reshape(loss.shape))
     return loss.data, t.grad.data
 
 
 @pytest.mark.parametrize(("shape", "axis", "top"), [
     ((37, 11), -1, 0.0), ((37, 11), -1, 85.0), ((37, 11), -1, -100.0),
-    ((5, 7, 6), 1, 0.0), ((5, 6, 7), -1, 3.0)])
+    ((37, 11), -1, {30: 95.0, 20: -120.0}), ((37, 11), -1, {1: 95.0}),
+    ((5, 7, 6), 1, 0.0), ((5, 7, 6), 1, {4: 95.0}), ((5, 6, 7), -1, 3.0)])
 @pytest.mark.parametrize("reduction", ["mean", "none"])
-def test_cross_entropy_is_the_same_on_several_threads(many_threads, shape, axis, top, reduction):
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.1}, {"upstream": True}])
+def test_cross_entropy_is_the_same_on_several_threads_and_any_blocks(
+        many_threads, monkeypatch, shape, axis, top, reduction, kw):
+    # the kernel's path for large logits (exp unshifted, the max only where a row sum leaves the
+    # safe range: every row, no row, or a few rows in a later block), blocks of 3 rows (37 is no
+    # multiple of 3) on three threads against one block on one thread: the same numbers
+    from autograd_lite.fused import cross_entropy as ce
+    monkeypatch.setattr(ce, "SHIFT_ALL_BYTES", 0)
     rng = np.random.default_rng(0)
-    z = (rng.normal(size=shape) + top).astype(np.float32)
+    z = rng.normal(size=shape).astype(np.float32)
+    for row, offset in (top.items() if isinstance(top, dict) else [(slice(None), top)]):
+        z[row] += offset
     c = shape[axis]
     y = rng.integers(0, c, size=tuple(n for i, n in enumerate(shape) if i != axis % len(shape)))
-    on_three = _ce_run(z, y, axis=axis, reduction=reduction)
+    kw = dict(kw)
+    if kw.pop("upstream", False):          # g ≠ 1: the VJP's scaling pass in blocks too
+        kw["g"] = rng.uniform(0.5, 2, y.shape if reduction == "none" else ()).astype(np.float32)
+    monkeypatch.setattr(ce, "BLOCK_BYTES", 3 * z[0].nbytes)
+    on_three = _ce_run(z, y, axis=axis, reduction=reduction, **kw)
     assert threads._STATE["pool"] is not None        # the blocks did go to the pool
     al.set_num_threads(1)
-    on_one = _ce_run(z, y, axis=axis, reduction=reduction)
+    monkeypatch.setattr(ce, "BLOCK_BYTES", z.nbytes)
+    on_one = _ce_run(z, y, axis=axis, reduction=reduction, **kw)
     for a, b in zip(on_three, on_one):
-        np.testing.assert_array_equal(a, b)          # the same blocks of the same passes
+        np.testing.assert_array_equal(a, b)          # each position's numbers depend on it alone
     assert np.isfinite(on_one[1]).all()
+
+
+def test_run_blocks_hands_each_block_to_one_thread_whatever_the_count(many_threads):
+    for n in (1, 3):
+        al.set_num_threads(n)
+        seen, slices = np.zeros(10, int), []
+
+        def fn(blocks):
+            for r in blocks:
+                seen[r] += 1
+                slices.append((r.start, r.stop))
+        threads.run_blocks(fn, 10, 3, 10)
+        np.testing.assert_array_equal(seen, np.ones(10, int))
+        assert sorted(slices) == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    threads.run_blocks(lambda blocks: seen.__setitem__(slice(None), len(list(blocks))), 0, 3, 0)
+    assert (seen == 0).all()                         # no rows: one call, no block
 
 
 @pytest.mark.parametrize("n_threads", [1, 3])
