@@ -185,15 +185,48 @@ def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
                  groups: int, ksize: tuple, padded: np.ndarray | None = None) -> np.ndarray:
-    """``dW = gmat @ Xcol``, summed over chunks of the batch."""
+    """``dW = gmat @ Xcol``, summed over chunks of the batch (stride 1: :func:`_weight_rows`)."""
     N, Co, Ho, Wo = g.shape
     xp = _padded(x, pads) if padded is None else padded   # the forward's, when conv2d saved it
+    if tuple(stride) == (1, 1):
+        return _weight_rows(xp, g, ksize, dilation, groups, np.result_type(x, g))
     cg, gm = xp.shape[0] // groups, _by_group(g, groups)
     dw = np.zeros((groups, Co // groups, cg * ksize[0] * ksize[1]), dtype=np.result_type(x, g))
     for a, b in _chunks(N, dw.shape[2] * Ho * Wo):
         cols = _cols(xp[:, a:b], ksize, stride, dilation, groups, (Ho, Wo))
         dw += np.matmul(gm[:, :, a:b].reshape(groups, Co // groups, -1), cols.transpose(0, 2, 1))
     return dw.reshape(Co, cg, *ksize)
+
+
+def _weight_rows(xp: np.ndarray, g: np.ndarray, ksize: tuple, dilation: tuple, groups: int,
+                 dtype: Any) -> np.ndarray:
+    """The stride-1 weight gradient with ``kW`` shifted copies instead of ``kH·kW`` (im2col).
+
+    With ``g`` placed on the padded input's grid (zeros around) and the images flattened, tap
+    ``(i, j)``'s windows are the images shifted by ``i·dh`` rows plus ``j·dw`` columns. So ``kW``
+    copies ``Xj`` (the images shifted by ``j·dw``) serve every kernel row: ``dW[:, :, i] = G @
+    Xjᵀ`` read ``i·dh`` rows further (a view), a third of the columns' copying (3×3) for a few
+    more products' zeros."""
+    C, N, Hp, Wp = xp.shape
+    _, Co, Ho, Wo = g.shape
+    (kh, kw), (dh, dw), m = ksize, dilation, Hp * Wp
+    cg, og, xf = C // groups, Co // groups, xp.reshape(C, -1)
+    chunks = _chunks(N, cg * kh * kw * m)
+    B = chunks[0][1]
+    grid = np.zeros((Co, B, Hp, Wp), dtype=dtype)             # the chunk's g; the zeros stay
+    shifted = np.empty((C, kw, (B - 1) * m + Ho * Wp + (kh - 1) * dh * Wp), dtype=dtype)
+    acc = np.zeros((kh, groups, og, cg * kw), dtype=dtype)
+    for a, z in chunks:
+        grid[:, :z - a, :Ho, :Wo] = g[a:z].transpose(1, 0, 2, 3)
+        q = (z - a - 1) * m + (Ho - 1) * Wp + Wo             # up to the last output pixel
+        qx = q + (kh - 1) * dh * Wp
+        for j in range(kw):
+            shifted[:, j, :qx] = xf[:, a * m + j * dw:a * m + j * dw + qx]
+        rows = shifted[:, :, :qx].reshape(groups, cg * kw, qx)
+        G = grid.reshape(groups, og, -1)[:, :, :q]
+        for i in range(kh):
+            acc[i] += np.matmul(G, rows[:, :, i * dh * Wp:i * dh * Wp + q].transpose(0, 2, 1))
+    return np.ascontiguousarray(acc.reshape(kh, Co, cg, kw).transpose(1, 2, 0, 3))
 
 
 def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
