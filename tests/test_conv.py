@@ -46,6 +46,12 @@ def test_conv2d_weight_gradgradcheck(rng):
     assert al.gradgradcheck(f, [rng.normal(size=(1, 2, 4, 4)), rng.normal(size=(1, 3, 2, 4))])
 
 
+def test_conv2d_weight_stride_one_gradgradcheck(rng):
+    f = lambda a, g: ops.conv.conv2d_weight(a, g, stride=(1, 1), pads=(0, 1, 1, 0),
+                                            dilation=(2, 1), groups=2, ksize=(2, 2))
+    assert al.gradgradcheck(f, [rng.normal(size=(2, 4, 4, 3)), rng.normal(size=(2, 2, 3, 3))])
+
+
 def test_pool_and_fold_gradgradcheck(rng):
     x = rng.normal(size=(1, 2, 5, 5))
     assert al.gradgradcheck(lambda a: al.max_pool2d(a, 2, 1) ** 2, [x])
