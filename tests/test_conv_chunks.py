@@ -12,6 +12,7 @@ import autograd_lite as al
 from autograd_lite.ops import conv
 
 from .spec import SPECS
+from .spec_conv import np_conv2d
 
 _np_conv_weight = SPECS["conv2d_weight"].ref   # the slow reference (a loop over kernel taps)
 
@@ -32,8 +33,10 @@ def _everything(x, w, t, **kw):
 
 
 @pytest.mark.parametrize("stride, padding, dilation, groups", GRID)
+@pytest.mark.parametrize("slack", [0.0, float("inf")])   # stride 1: im2col, the padded grid
 def test_chunks_of_one_image_give_the_one_chunk_result(monkeypatch, stride, padding, dilation,
-                                                       groups):
+                                                       groups, slack):
+    monkeypatch.setattr(conv, "GRID_SLACK", slack)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 8, 9, 7))
     w = rng.standard_normal((8, 8 // groups, 3, 2))
@@ -54,8 +57,11 @@ def test_chunks_of_one_image_give_the_one_chunk_result(monkeypatch, stride, padd
 ])
 @pytest.mark.parametrize("images", [1, 2, 5])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_stride_one_weight_gradient_with_ragged_chunks(monkeypatch, pads, dilation, groups,
-                                                       ksize, gshape, images, dtype):
+def test_stride_one_on_the_padded_grid_with_ragged_chunks(monkeypatch, pads, dilation, groups,
+                                                          ksize, gshape, images, dtype):
+    """The grid kernels (conv_grid.py) reuse their chunk buffers: a ragged last chunk must not
+    read the previous chunk's values (weight gradient and forward, against the references)."""
+    monkeypatch.setattr(conv, "GRID_SLACK", float("inf"))
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 6, 9, 7)).astype(dtype)
     g = rng.standard_normal((5,) + gshape).astype(dtype)
@@ -68,3 +74,9 @@ def test_stride_one_weight_gradient_with_ragged_chunks(monkeypatch, pads, dilati
     want = _np_conv_weight(x.astype(np.float64), g.astype(np.float64), stride=(1, 1), **kw)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(dw, want, rtol=tol, atol=tol * np.abs(want).max())
+    w = rng.standard_normal((gshape[0], 6 // groups) + ksize).astype(dtype)
+    y = conv.conv2d(x, w, stride=(1, 1), pads=pads, dilation=dilation, groups=groups)
+    want = np_conv2d(x.astype(np.float64), w.astype(np.float64), dilation=dilation,
+                     groups=groups, padding=((pads[0], pads[1]), (pads[2], pads[3])))
+    assert y.dtype == dtype and y.shape == want.shape
+    np.testing.assert_allclose(y, want, rtol=tol, atol=tol * np.abs(want).max())

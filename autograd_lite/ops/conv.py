@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .conv_grid import conv_rows, weight_rows
 from .core import Op, data
 
 Pads = tuple[int, int, int, int]
@@ -148,6 +149,21 @@ def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
+GRID_SLACK = 1.25   # stride 1: products over the padded grid while it is at most 25 % larger
+
+
+def _on_grid(xp: np.ndarray, stride: tuple, out_hw: tuple) -> bool:
+    """Whether the stride-1 kernels of :mod:`.conv_grid` serve (``kW`` shifted copies instead of
+    ``kH·kW``, for products over the padded grid's margins too)."""
+    return tuple(stride) == (1, 1) and xp.shape[2] * xp.shape[3] <= GRID_SLACK * out_hw[0] * \
+        out_hw[1]
+
+
+def _per_image(xp: np.ndarray, ksize: tuple, groups: int) -> int:
+    """A chunk's budget per image on the padded grid (as im2col's columns would hold)."""
+    return xp.shape[0] // groups * ksize[0] * ksize[1] * xp.shape[2] * xp.shape[3]
+
+
 def _cols(xp: np.ndarray, k: tuple, stride: tuple, dilation: tuple, groups: int,
           out_hw: tuple) -> np.ndarray:
     """im2col, transposed: the ``(groups, C/groups·kH·kW, n·H'·W')`` columns of the windows of a
@@ -171,6 +187,9 @@ def _conv_saving(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dil
     N, (Co, cg, kh, kw) = xp.shape[1], w.shape
     hw = tuple(out_size(n, k, s, d, 0, 0) for n, k, s, d in zip(xp.shape[2:], (kh, kw), stride,
                                                                    dilation))
+    if _on_grid(xp, stride, hw):
+        return conv_rows(xp, w, dilation, groups, hw, _chunks(N, _per_image(xp, (kh, kw), groups)),
+                         np.result_type(x, w)), xp
     wmat = w.reshape(groups, Co // groups, cg * kh * kw)
     y = np.empty((N, Co) + hw, dtype=np.result_type(x, w))
     for a, b in _chunks(N, cg * kh * kw * hw[0] * hw[1]):
@@ -185,48 +204,19 @@ def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
                  groups: int, ksize: tuple, padded: np.ndarray | None = None) -> np.ndarray:
-    """``dW = gmat @ Xcol``, summed over chunks of the batch (stride 1: :func:`_weight_rows`)."""
+    """``dW = gmat @ Xcol``, summed over chunks of the batch (or on the padded grid)."""
     N, Co, Ho, Wo = g.shape
     xp = _padded(x, pads) if padded is None else padded   # the forward's, when conv2d saved it
-    if tuple(stride) == (1, 1):
-        return _weight_rows(xp, g, ksize, dilation, groups, np.result_type(x, g))
+    if _on_grid(xp, stride, (Ho, Wo)):
+        return weight_rows(xp, g, ksize, dilation, groups, _chunks(N, _per_image(xp, ksize,
+                                                                                 groups)),
+                           np.result_type(x, g))
     cg, gm = xp.shape[0] // groups, _by_group(g, groups)
     dw = np.zeros((groups, Co // groups, cg * ksize[0] * ksize[1]), dtype=np.result_type(x, g))
     for a, b in _chunks(N, dw.shape[2] * Ho * Wo):
         cols = _cols(xp[:, a:b], ksize, stride, dilation, groups, (Ho, Wo))
         dw += np.matmul(gm[:, :, a:b].reshape(groups, Co // groups, -1), cols.transpose(0, 2, 1))
     return dw.reshape(Co, cg, *ksize)
-
-
-def _weight_rows(xp: np.ndarray, g: np.ndarray, ksize: tuple, dilation: tuple, groups: int,
-                 dtype: Any) -> np.ndarray:
-    """The stride-1 weight gradient with ``kW`` shifted copies instead of ``kH·kW`` (im2col).
-
-    With ``g`` placed on the padded input's grid (zeros around) and the images flattened, tap
-    ``(i, j)``'s windows are the images shifted by ``i·dh`` rows plus ``j·dw`` columns. So ``kW``
-    copies ``Xj`` (the images shifted by ``j·dw``) serve every kernel row: ``dW[:, :, i] = G @
-    Xjᵀ`` read ``i·dh`` rows further (a view), a third of the columns' copying (3×3) for a few
-    more products' zeros."""
-    C, N, Hp, Wp = xp.shape
-    _, Co, Ho, Wo = g.shape
-    (kh, kw), (dh, dw), m = ksize, dilation, Hp * Wp
-    cg, og, xf = C // groups, Co // groups, xp.reshape(C, -1)
-    chunks = _chunks(N, cg * kh * kw * m)
-    B = chunks[0][1]
-    grid = np.zeros((Co, B, Hp, Wp), dtype=dtype)             # the chunk's g; the zeros stay
-    shifted = np.empty((C, kw, (B - 1) * m + Ho * Wp + (kh - 1) * dh * Wp), dtype=dtype)
-    acc = np.zeros((kh, groups, og, cg * kw), dtype=dtype)
-    for a, z in chunks:
-        grid[:, :z - a, :Ho, :Wo] = g[a:z].transpose(1, 0, 2, 3)
-        q = (z - a - 1) * m + (Ho - 1) * Wp + Wo             # up to the last output pixel
-        qx = q + (kh - 1) * dh * Wp
-        for j in range(kw):
-            shifted[:, j, :qx] = xf[:, a * m + j * dw:a * m + j * dw + qx]
-        rows = shifted[:, :, :qx].reshape(groups, cg * kw, qx)
-        G = grid.reshape(groups, og, -1)[:, :, :q]
-        for i in range(kh):
-            acc[i] += np.matmul(G, rows[:, :, i * dh * Wp:i * dh * Wp + q].transpose(0, 2, 1))
-    return np.ascontiguousarray(acc.reshape(kh, Co, cg, kw).transpose(1, 2, 0, 3))
 
 
 def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
