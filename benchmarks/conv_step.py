@@ -56,13 +56,72 @@ def _cols(xp: np.ndarray, k: int) -> np.ndarray:
 
 def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
     """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in chunks of
-    ``B`` images (each chunk's columns serve the forward and the weight gradient while cached;
-    each result written to its NCHW place chunk by chunk)."""
+    ``B`` images on the padded grid: each chunk's k shifted copies feed the forward's k products
+    and, while in cache, the weight gradient's; dX and every result as in :func:`_floor_im2col`."""
+    o, c, k, _ = w.shape
+    n, _, h, wd = x.shape
+    p, B = k // 2, 3
+    hp, wp = h + 2 * p, wd + 2 * p
+    m, span = hp * wp, (B - 1) * hp * wp + (h + k - 1) * wp
+
+    def step() -> tuple:
+        xp, wmat = _padded(x, p), w.reshape(o, -1)
+        wk = np.ascontiguousarray(w.transpose(2, 0, 1, 3)).reshape(k, o, c * k)   # row i
+        xf, grid = xp.reshape(c, -1), _grid(g, k)
+        y = np.empty((n, o, h, wd), dtype=x.dtype)
+        dw = np.zeros((k, o, c * k), dtype=x.dtype)
+        rows, acc = np.empty((c, k, span), dtype=x.dtype), np.empty((2, o, B * m), dtype=x.dtype)
+        for a in range(0, n, B):
+            z = min(a + B, n)
+            q = (z - a - 1) * m + (h - 1) * wp + wd            # up to the last output pixel
+            s = a * m
+            for j in range(k):                                 # the images shifted by j
+                rows[:, j, :q + (k - 1) * wp] = xf[:, s + j:s + j + q + (k - 1) * wp]
+            r = rows[:, :, :q + (k - 1) * wp].reshape(c * k, -1)
+            for i in range(k):                                 # kernel row i: i rows further
+                np.matmul(wk[i], r[:, i * wp:i * wp + q], out=acc[min(i, 1), :, :q])
+                if i:
+                    acc[0, :, :q] += acc[1, :, :q]
+                dw[i] += grid[:, s:s + q] @ r[:, i * wp:i * wp + q].T
+            done = acc[0, :, :(z - a) * m].reshape(o, z - a, hp, wp)
+            y[a:z] = done[:, :, :h, :wd].transpose(1, 0, 2, 3)
+        return y, dw.reshape(k, o, c, k).transpose(1, 2, 0, 3), _dx(wmat, grid, x, k)
+    return step
+
+
+def _grid(g: np.ndarray, k: int) -> np.ndarray:
+    """``g`` channel-major on the padded grid (zeros in the right and bottom margins)."""
+    n, o, h, wd = g.shape
+    grid = np.zeros((o, n, h + k - 1, wd + k - 1), dtype=g.dtype)
+    grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
+    return grid.reshape(o, -1)
+
+
+def _dx(wmat: np.ndarray, grid: np.ndarray, x: np.ndarray, k: int, B: int = 3) -> np.ndarray:
+    """The input gradient: ``Wmatᵀ @ dYmat`` on the padded grid, chunk by chunk, each of the
+    k·k taps one shifted addition of the chunk's flattened images (col2im)."""
+    n, c, h, wd = x.shape
+    p, hp, wp = k // 2, h + k - 1, wd + k - 1
+    m = hp * wp
+    flat = np.zeros((c, n * m + (k - 1) * (wp + 1)), dtype=x.dtype)
+    dx = np.empty_like(x)
+    for a in range(0, n, B):
+        dcols = (wmat.T @ grid[:, a * m:(a + B) * m]).reshape(c, k * k, -1)
+        for tap in range(k * k):                           # col2im: one shifted addition
+            shift = a * m + tap // k * wp + tap % k        # of whole images per tap
+            flat[:, shift:shift + dcols.shape[2]] += dcols[:, tap]
+        done = flat[:, a * m:min(a + B, n) * m].reshape(c, -1, hp, wp)
+        dx[a:a + B] = done[:, :, p:p + h, p:p + wd].transpose(1, 0, 2, 3)
+    return dx
+
+
+def _floor_im2col(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
+    """The same step with im2col: in chunks of ``B`` images, the windows copied row-wise to
+    ``Xcolᵀ (C·k·k, B·H·W)``, one product forward and ``dYmat @ Xcol`` for the weight gradient
+    while the chunk's columns are in cache; the input gradient as in :func:`_dx`."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
     p, B = k // 2, 3                                           # 3 images: 1.8 MB of columns
-    hp, wp = h + 2 * p, wd + 2 * p
-    m = hp * wp
 
     def step() -> tuple:
         xp, wmat = _padded(x, p), w.reshape(o, -1)             # the weight as PyTorch stores it
@@ -73,19 +132,7 @@ def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
             cols = _cols(xp[:, a:a + B], k)                    # (C·k·k, B·H·W)
             y[a:a + B] = (wmat @ cols).reshape(o, -1, h, wd).transpose(1, 0, 2, 3)
             dw += gmat[:, a:a + B].reshape(o, -1) @ cols.T
-        grid = np.zeros((o, n, hp, wp), dtype=g.dtype)         # g on the padded grid
-        grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
-        grid = grid.reshape(o, -1)
-        flat = np.zeros((c, n * m + (k - 1) * (wp + 1)), dtype=x.dtype)
-        dx = np.empty_like(x)
-        for a in range(0, n, B):
-            dcols = (wmat.T @ grid[:, a * m:(a + B) * m]).reshape(c, k * k, -1)
-            for tap in range(k * k):                           # col2im: one shifted addition
-                shift = a * m + tap // k * wp + tap % k        # of whole images per tap
-                flat[:, shift:shift + dcols.shape[2]] += dcols[:, tap]
-            done = flat[:, a * m:min(a + B, n) * m].reshape(c, -1, hp, wp)
-            dx[a:a + B] = done[:, :, p:p + h, p:p + wd].transpose(1, 0, 2, 3)
-        return y, dw.reshape(w.shape), dx
+        return y, dw.reshape(w.shape), _dx(wmat, _grid(g, k), x, k)
     return step
 
 
@@ -94,10 +141,7 @@ def _kernel(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]
     n, _, h, wd = g.shape
     cols = _cols(_padded(x, k // 2), k)
     gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, -1)
-    grid = np.zeros((o, n, h + k - 1, wd + k - 1), dtype=g.dtype)
-    grid[:, :, :h, :wd] = g.transpose(1, 0, 2, 3)
-    grid = grid.reshape(o, -1)
-    wmat = w.reshape(o, -1)
+    grid, wmat = _grid(g, k), w.reshape(o, -1)
 
     def matmuls() -> object:
         wmat @ cols, gmat @ cols.T
@@ -162,6 +206,7 @@ def implementations(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> dict[str, Ca
     if have("mygrad"):
         fns["MyGrad conv_nd"] = _mygrad(x, w, g)
     fns["floor: hand NumPy"] = _floor(x, w, g)
+    fns["floor, im2col"] = _floor_im2col(x, w, g)
     fns["kernel: matmuls"] = _kernel(x, w, g)
     return fns
 
