@@ -1,25 +1,32 @@
 """One convolution step: ``Conv2d(16 → 32, 3×3, padding 1)`` forward + backward (weight and input
 gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
 
-* ``autograd_lite`` — ``al.conv2d`` + ``backward`` (the op table's VJPs: the forward's columns
-  reused for the weight gradient, the input gradient as ``conv_transpose2d``);
+* ``autograd_lite`` — ``al.conv2d`` + ``backward`` (the op table's VJPs, run apart: the
+  forward and the weight gradient each copy the padded input's shifted rows, see
+  ``autograd_lite/ops/conv_grid.py``; the input gradient as ``conv_transpose2d``);
 * ``PyTorch`` (the reference) and MyGrad's ``conv_nd`` when importable (its input gradient is
   of the padded input: the interior is compared);
 * ``floor: hand NumPy`` — the fastest plain NumPy step written here: a channel-major
-  (C, N, H, W) padded copy; in chunks of 3 images, its windows copied row-wise to
-  ``Xcolᵀ (C·k·k, 3·H·W)``, one product forward with the weight as PyTorch stores it and
-  ``dYmat @ Xcol`` for the weight gradient while the chunk's columns are in cache (a fused
-  forward + backward that an autodiff step, running the two apart, cannot match); the input
-  gradient as ``Wmatᵀ @ dYmat`` added back into the windows (col2im), with ``dYmat`` on the
-  padded grid so that each of the k·k taps is one shifted addition of the chunk's flattened
-  images; every result written to its NCHW place chunk by chunk. Measured alternatives that
-  lost (1 thread): NHWC im2col (window copies of 16-float runs, the transposes to and from
+  (C, N, H, W) padded copy, flattened; in chunks of 3 images, its k copies shifted by one
+  column each (``X_j``, ``(C·k, 3·Hp·Wp)``) give tap (i, j)'s windows as ``X_j`` read i rows
+  further on (a view), so the forward is k products ``W[:, :, i] @ X_j`` over the padded grid
+  and the weight gradient k products ``G @ X_jᵀ`` (``G``: dY on the padded grid, zeros in the
+  margins) while the chunk's copies are in cache — a fused forward + backward that an autodiff
+  step, running the two apart, cannot match (it copies the rows twice); the input gradient as
+  ``Wmatᵀ @ G`` added back into the windows (col2im), each of the k·k taps one shifted
+  addition of the chunk's flattened images; every result written to its NCHW place chunk by
+  chunk. Measured alternatives that lost (1 thread): im2col (the k·k window copies to
+  ``Xcolᵀ (C·k·k, 3·H·W)``, one product each way; kept as the ``floor, im2col`` row: 2–7 %
+  slower, its column copy three times as large outweighs the 13 % of products the grid's
+  margins add); NHWC im2col (window copies of 16-float runs, the transposes to and from
   NCHW); the input gradient as a convolution of the padded output gradient with the flipped
   kernel (a 288-row column matrix to copy: ≈ 12 ms more); row-by-row col2im additions (≈ 7 ms
   more); the whole batch at once (40 MB temporaries, page faults, nothing in cache: ≈ 9 ms
-  more); chunks of 4 images (≈ 8 ms more); products over shifted slices of the flattened
-  padded images instead of a window copy (nine thin products: slower);
-* ``kernel: matmuls`` — the floor's three matrix products alone, on columns built beforehand.
+  more); chunks of 4 images (≈ 8 ms more); nine thin products over shifted slices with no
+  copy at all (K = 16 forward, N = 16 for the weight gradient: slower than k copies);
+* ``floor, im2col`` — the previous floor, described above (for comparison);
+* ``kernel: matmuls`` — im2col's three matrix products alone, on columns built beforehand
+  (the fewest flops).
 
 Goals (issue 17): within 3× PyTorch and 1.1× the hand-written floor.
 """

@@ -13,7 +13,9 @@ differentiation, which is what makes them differentiable to any order:
 * ``conv2d_weight(x, g)``: ``dx = conv_transpose2d(g, v)``, ``dg = conv2d(x, v)``
 
 (``h``/``v`` the incoming cotangents). ``conv2d_weight`` is ``gmat @ Xcol`` (the windows copied
-again from the padded input the forward kept). ``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added
+again from the padded input the forward kept). With stride 1 and thin margins, the forward and
+``conv2d_weight`` run on the padded grid instead (:mod:`.conv_grid`: ``kW`` shifted copies of
+the flattened images, read ``kH`` times at row offsets, rather than ``kH·kW`` window copies). ``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added
 back into the windows (col2im); in the channel-major layout, with ``g`` on the padded grid,
 that is one shifted addition of whole images per kernel tap — measured faster than the
 convolution of the padded ``g`` with the flipped kernel, whose column matrix is twice as wide
