@@ -12,7 +12,7 @@ import autograd_lite as al
 from autograd_lite.ops import conv
 
 from .spec import SPECS
-from .spec_conv import np_conv2d
+from .spec_conv import _taps, np_conv2d
 
 _np_conv_weight = SPECS["conv2d_weight"].ref   # the slow reference (a loop over kernel taps)
 
@@ -60,7 +60,8 @@ def test_chunks_of_one_image_give_the_one_chunk_result(monkeypatch, stride, padd
 def test_stride_one_on_the_padded_grid_with_ragged_chunks(monkeypatch, pads, dilation, groups,
                                                           ksize, gshape, images, dtype):
     """The grid kernels (conv_grid.py) reuse their chunk buffers: a ragged last chunk must not
-    read the previous chunk's values (weight gradient and forward, against the references)."""
+    read the previous chunk's values (the weight gradient, the forward and the transposed
+    convolution, against the references)."""
     monkeypatch.setattr(conv, "GRID_SLACK", float("inf"))
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 6, 9, 7)).astype(dtype)
@@ -80,3 +81,13 @@ def test_stride_one_on_the_padded_grid_with_ragged_chunks(monkeypatch, pads, dil
                      groups=groups, padding=((pads[0], pads[1]), (pads[2], pads[3])))
     assert y.dtype == dtype and y.shape == want.shape
     np.testing.assert_allclose(y, want, rtol=tol, atol=tol * np.abs(want).max())
+    w = rng.standard_normal((gshape[0], 6 // groups) + ksize).astype(dtype)
+    dx = conv.conv_transpose2d(g, w, stride=(1, 1), out_hw=(9, 7), **{k: kw[k] for k in kw
+                                                                       if k != "ksize"})
+    padded = np.zeros((5, 6, Hp, Wp))                 # the adjoint, tap by tap: the windows
+    for outs, i, j, window in _taps(padded, gshape[0], groups, ksize, (1, 1), dilation,
+                                    gshape[1:]):      # are views of ``padded``
+        window += np.einsum("nohw,oc->nchw", g[:, outs], w[outs, :, i, j])
+    want = padded[:, :, pads[0]:pads[0] + 9, pads[2]:pads[2] + 7]
+    assert dx.dtype == dtype
+    np.testing.assert_allclose(dx, want, rtol=tol, atol=tol * np.abs(want).max())

@@ -15,9 +15,10 @@ differentiation, which is what makes them differentiable to any order:
 (``h``/``v`` the incoming cotangents). ``conv2d_weight`` is ``gmat @ Xcol`` (the windows copied
 again from the padded input the forward kept). With stride 1 and thin margins, the forward and
 ``conv2d_weight`` run on the padded grid instead (:mod:`.conv_grid`: ``kW`` shifted copies of
-the flattened images, read ``kH`` times at row offsets, rather than ``kH·kW`` window copies). ``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added
-back into the windows (col2im); in the channel-major layout, with ``g`` on the padded grid,
-that is one shifted addition of whole images per kernel tap — measured faster than the
+the flattened images, read ``kH`` times at row offsets, rather than ``kH·kW`` window copies).
+``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added back into the windows (col2im); in the
+channel-major layout, with ``g`` on the padded grid, that is one shifted addition of whole
+images per kernel tap (each chunk of the batch complete on its own) — measured faster than the
 convolution of the padded ``g`` with the flipped kernel, whose column matrix is twice as wide
 to copy, and for a strided convolution it spends no product on an upsampled ``g``'s zeros.
 Padding is ``(top, bottom, left, right)`` inside the ops; the public fronts accept
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .conv_grid import conv_rows, weight_rows
+from .conv_grid import conv_rows, transpose_rows, weight_rows
 from .core import Op, data
 
 Pads = tuple[int, int, int, int]
@@ -228,12 +229,12 @@ def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation
     convolution's upsampled gradient would hold. With stride 1, ``g`` is first placed on the
     padded output grid (zeros around): each kernel tap is then one addition of the flattened
     images shifted by the tap's offset (the zeros' columns land on padding), instead of one
-    addition per image row."""
+    addition per image row (:func:`.conv_grid.transpose_rows`)."""
     N, Co, Hg, Wg = g.shape
     _, cg, kh, kw = w.shape
     t, b, left, r = pads
     wmat = w.reshape(groups, Co // groups, cg * kh * kw).transpose(0, 2, 1)
-    C, (H, W), (dh, dw) = groups * cg, out_hw, dilation
+    C, (H, W) = groups * cg, out_hw
     Hp, Wp = t + H + max(b, 0), left + W + max(r, 0)
     dx = np.empty((N, C, H, W), dtype=np.result_type(g, w))
     if tuple(stride) != (1, 1):
@@ -244,20 +245,8 @@ def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation
                          out[:, a:z], stride, dilation)
             dx[a:z] = out[:, a:z, t:t + H, left:left + W].transpose(1, 0, 2, 3)
         return dx
-    grid = np.zeros((Co, N, Hp, Wp), dtype=g.dtype)
-    grid[:, :, :Hg, :Wg] = g.transpose(1, 0, 2, 3)
-    grid = grid.reshape(groups, Co // groups, N, Hp * Wp)
-    flat = np.zeros((C, N * Hp * Wp + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dx.dtype)
-    for a, z in _chunks(N, cg * kh * kw * Hp * Wp):
-        cols = np.matmul(wmat, grid[:, :, a:z].reshape(groups, Co // groups, -1))
-        cols, m = cols.reshape(C, kh * kw, -1), (z - a) * Hp * Wp
-        for tap in range(kh * kw):
-            shift = a * Hp * Wp + tap // kw * dh * Wp + tap % kw * dw
-            flat[:, shift:shift + m] += cols[:, tap]
-        # the chunk's images are complete: later chunks add beyond them
-        out = flat[:, a * Hp * Wp:z * Hp * Wp].reshape(C, z - a, Hp, Wp)
-        dx[a:z] = out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3)
-    return dx
+    return transpose_rows(g, w, pads, dilation, groups, out_hw,
+                          _chunks(N, cg * kh * kw * Hp * Wp), dx.dtype)
 
 
 # ---------------------------------------------------------------------------------------------

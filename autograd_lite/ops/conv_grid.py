@@ -78,3 +78,34 @@ def weight_rows(xp: np.ndarray, g: np.ndarray, ksize: tuple, dilation: tuple, gr
         for k in range(kh):
             acc[k] += np.matmul(G, rows[:, :, k * step:k * step + q].transpose(0, 2, 1))
     return np.ascontiguousarray(acc.reshape(kh, Co, C // groups, kw).transpose(1, 2, 0, 3))
+
+
+def transpose_rows(g: np.ndarray, w: np.ndarray, pads: tuple, dilation: tuple, groups: int,
+                   out_hw: tuple, chunks: list, dtype: Any) -> np.ndarray:
+    """The stride-1 transposed convolution ``(N, C, H, W)`` of ``g (N, C_out, H', W')``: per
+    chunk, ``g`` on the padded grid, the columns ``Wmatᵀ @ G`` and each kernel tap one shifted
+    addition of the chunk's flattened images (col2im). A tap's shifted addition stays inside
+    its image but for the grid's margins, whose columns are zeros: each chunk is complete on
+    its own, so its buffers are reused."""
+    N, Co, Hg, Wg = g.shape
+    _, cg, kh, kw = w.shape
+    (t, b, left, r), (H, W), (dh, dw) = pads, out_hw, dilation
+    C, og, Hp, Wp = groups * cg, Co // groups, t + H + max(b, 0), left + W + max(r, 0)
+    m, B = Hp * Wp, chunks[0][1]
+    wmat = w.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)
+    grid = np.zeros((Co, B, Hp, Wp), dtype=dtype)              # the chunk's g; the zeros stay
+    cols = np.empty((groups, cg * kh * kw, B * m), dtype=dtype)
+    flat = np.empty((C, B * m + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dtype)
+    dx = np.empty((N, C, H, W), dtype=dtype)
+    for a, z in chunks:
+        M = (z - a) * m
+        grid[:, :z - a, :Hg, :Wg] = g[a:z].transpose(1, 0, 2, 3)
+        np.matmul(wmat, grid.reshape(groups, og, -1)[:, :, :M], out=cols[:, :, :M])
+        taps = cols.reshape(C, kh * kw, -1)
+        flat[:, :M] = taps[:, 0, :M]
+        for tap in range(1, kh * kw):
+            shift = tap // kw * dh * Wp + tap % kw * dw
+            flat[:, shift:shift + M] += taps[:, tap, :M]
+        images = flat[:, :M].reshape(C, z - a, Hp, Wp)
+        dx[a:z] = images[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3)
+    return dx
