@@ -62,9 +62,10 @@ def _cols(xp: np.ndarray, k: int) -> np.ndarray:
 
 
 def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
-    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in chunks of
-    ``B`` images on the padded grid: each chunk's k shifted copies feed the forward's k products
-    and, while in cache, the weight gradient's; dX and every result as in :func:`_floor_im2col`."""
+    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in one loop over
+    chunks of ``B`` images on the padded grid: each chunk's k shifted copies feed the forward's k
+    products and, while in cache, the weight gradient's; the chunk's dY on the grid serves the
+    weight gradient and the input gradient (:class:`_Col2im`)."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
     p, B = k // 2, 3
@@ -72,16 +73,15 @@ def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
     m, span = hp * wp, (B - 1) * hp * wp + (h + k - 1) * wp
 
     def step() -> tuple:
-        xp, wmat = _padded(x, p), w.reshape(o, -1)
+        xp, back = _padded(x, p), _Col2im(w, x, B)
         wk = np.ascontiguousarray(w.transpose(2, 0, 1, 3)).reshape(k, o, c * k)   # row i
-        xf, grid = xp.reshape(c, -1), _grid(g, k)
-        y = np.empty((n, o, h, wd), dtype=x.dtype)
+        xf, y = xp.reshape(c, -1), np.empty((n, o, h, wd), dtype=x.dtype)
         dw = np.zeros((k, o, c * k), dtype=x.dtype)
         rows, acc = np.empty((c, k, span), dtype=x.dtype), np.empty((2, o, B * m), dtype=x.dtype)
         for a in range(0, n, B):
             z = min(a + B, n)
             q = (z - a - 1) * m + (h - 1) * wp + wd            # up to the last output pixel
-            s = a * m
+            s, grid = a * m, back.grid(g, a, z)
             for j in range(k):                                 # the images shifted by j
                 rows[:, j, :q + (k - 1) * wp] = xf[:, s + j:s + j + q + (k - 1) * wp]
             r = rows[:, :, :q + (k - 1) * wp].reshape(c * k, -1)
@@ -89,11 +89,44 @@ def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
                 np.matmul(wk[i], r[:, i * wp:i * wp + q], out=acc[min(i, 1), :, :q])
                 if i:
                     acc[0, :, :q] += acc[1, :, :q]
-                dw[i] += grid[:, s:s + q] @ r[:, i * wp:i * wp + q].T
+                dw[i] += grid[:, :q] @ r[:, i * wp:i * wp + q].T
             done = acc[0, :, :(z - a) * m].reshape(o, z - a, hp, wp)
             y[a:z] = done[:, :, :h, :wd].transpose(1, 0, 2, 3)
-        return y, dw.reshape(k, o, c, k).transpose(1, 2, 0, 3), _dx(wmat, grid, x, k)
+            back.add(a, z)
+        return y, dw.reshape(k, o, c, k).transpose(1, 2, 0, 3), back.dx
     return step
+
+
+class _Col2im:
+    """The input gradient chunk by chunk: dY on a chunk-sized padded grid (zeros in the
+    margins), ``Wmatᵀ @ G`` into a reused buffer, each of the k·k taps one shifted addition of
+    the chunk's flattened images (the margins' zero columns spill past them), the interior
+    written to its NCHW place."""
+
+    def __init__(self, w: np.ndarray, x: np.ndarray, B: int) -> None:
+        o, c, k, _ = w.shape
+        n, _, h, wd = x.shape
+        self.k, self.wp, self.m = k, wd + k - 1, (h + k - 1) * (wd + k - 1)
+        self.wmat, self.dx = w.reshape(o, -1), np.empty_like(x)
+        self.G = np.zeros((o, B, h + k - 1, wd + k - 1), dtype=x.dtype)
+        self.cols = np.empty((c * k * k, B * self.m), dtype=x.dtype)
+        self.flat = np.empty((c, B * self.m + (k - 1) * (self.wp + 1)), dtype=x.dtype)
+
+    def grid(self, g: np.ndarray, a: int, z: int) -> np.ndarray:
+        h, wd = g.shape[2:]
+        self.G[:, :z - a, :h, :wd] = g[a:z].transpose(1, 0, 2, 3)
+        return self.G.reshape(self.G.shape[0], -1)
+
+    def add(self, a: int, z: int) -> None:
+        k, wp, M, (c, h, wd) = self.k, self.wp, (z - a) * self.m, self.dx.shape[1:]
+        np.matmul(self.wmat.T, self.G.reshape(self.G.shape[0], -1)[:, :M], out=self.cols[:, :M])
+        taps = self.cols.reshape(c, k * k, -1)
+        self.flat[:, :M] = taps[:, 0, :M]
+        for tap in range(1, k * k):
+            shift = tap // k * wp + tap % k
+            self.flat[:, shift:shift + M] += taps[:, tap, :M]
+        done = self.flat[:, :M].reshape(c, z - a, h + k - 1, wp)
+        self.dx[a:z] = done[:, :, k // 2:k // 2 + h, k // 2:k // 2 + wd].transpose(1, 0, 2, 3)
 
 
 def _grid(g: np.ndarray, k: int) -> np.ndarray:
@@ -104,28 +137,10 @@ def _grid(g: np.ndarray, k: int) -> np.ndarray:
     return grid.reshape(o, -1)
 
 
-def _dx(wmat: np.ndarray, grid: np.ndarray, x: np.ndarray, k: int, B: int = 3) -> np.ndarray:
-    """The input gradient: ``Wmatᵀ @ dYmat`` on the padded grid, chunk by chunk, each of the
-    k·k taps one shifted addition of the chunk's flattened images (col2im)."""
-    n, c, h, wd = x.shape
-    p, hp, wp = k // 2, h + k - 1, wd + k - 1
-    m = hp * wp
-    flat = np.zeros((c, n * m + (k - 1) * (wp + 1)), dtype=x.dtype)
-    dx = np.empty_like(x)
-    for a in range(0, n, B):
-        dcols = (wmat.T @ grid[:, a * m:(a + B) * m]).reshape(c, k * k, -1)
-        for tap in range(k * k):                           # col2im: one shifted addition
-            shift = a * m + tap // k * wp + tap % k        # of whole images per tap
-            flat[:, shift:shift + dcols.shape[2]] += dcols[:, tap]
-        done = flat[:, a * m:min(a + B, n) * m].reshape(c, -1, hp, wp)
-        dx[a:a + B] = done[:, :, p:p + h, p:p + wd].transpose(1, 0, 2, 3)
-    return dx
-
-
 def _floor_im2col(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
     """The same step with im2col: in chunks of ``B`` images, the windows copied row-wise to
     ``Xcolᵀ (C·k·k, B·H·W)``, one product forward and ``dYmat @ Xcol`` for the weight gradient
-    while the chunk's columns are in cache; the input gradient as in :func:`_dx`."""
+    while the chunk's columns are in cache; the input gradient as in :func:`_floor`."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
     p, B = k // 2, 3                                           # 3 images: 1.8 MB of columns
@@ -135,11 +150,14 @@ def _floor_im2col(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], o
         gmat = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(o, n, h * wd)
         y = np.empty((n, o, h, wd), dtype=x.dtype)
         dw = np.zeros((o, c * k * k), dtype=x.dtype)
+        back = _Col2im(w, x, B)
         for a in range(0, n, B):
             cols = _cols(xp[:, a:a + B], k)                    # (C·k·k, B·H·W)
             y[a:a + B] = (wmat @ cols).reshape(o, -1, h, wd).transpose(1, 0, 2, 3)
             dw += gmat[:, a:a + B].reshape(o, -1) @ cols.T
-        return y, dw.reshape(w.shape), _dx(wmat, _grid(g, k), x, k)
+            back.grid(g, a, min(a + B, n))
+            back.add(a, min(a + B, n))
+        return y, dw.reshape(w.shape), back.dx
     return step
 
 
