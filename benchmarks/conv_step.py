@@ -110,7 +110,7 @@ class _Col2im:
         self.wmat, self.dx = w.reshape(o, -1), np.empty_like(x)
         self.G = np.zeros((o, B, h + k - 1, wd + k - 1), dtype=x.dtype)
         self.cols = np.empty((c * k * k, B * self.m), dtype=x.dtype)
-        self.flat = np.empty((c, B * self.m + (k - 1) * (self.wp + 1)), dtype=x.dtype)
+        self.flat = np.zeros((c, B * self.m + (k - 1) * (self.wp + 1)), dtype=x.dtype)
 
     def grid(self, g: np.ndarray, a: int, z: int) -> np.ndarray:
         h, wd = g.shape[2:]

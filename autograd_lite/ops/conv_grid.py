@@ -95,7 +95,7 @@ def transpose_rows(g: np.ndarray, w: np.ndarray, pads: tuple, dilation: tuple, g
     wmat = w.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)
     grid = np.zeros((Co, B, Hp, Wp), dtype=dtype)              # the chunk's g; the zeros stay
     cols = np.empty((groups, cg * kh * kw, B * m), dtype=dtype)
-    flat = np.empty((C, B * m + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dtype)
+    flat = np.zeros((C, B * m + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dtype)  # zeros: taps spill past
     dx = np.empty((N, C, H, W), dtype=dtype)
     for a, z in chunks:
         M = (z - a) * m
