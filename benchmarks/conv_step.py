@@ -24,6 +24,10 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
   more); the whole batch at once (40 MB temporaries, page faults, nothing in cache: ≈ 9 ms
   more); chunks of 4 images (≈ 8 ms more); nine thin products over shifted slices with no
   copy at all (K = 16 forward, N = 16 for the weight gradient: slower than k copies);
+* ``floor, unfused`` — the floor's code run in three loops (forward, input gradient, weight
+  gradient), as an autodiff step runs it: what fusing saves (1 thread, loaded machine: nothing
+  measurable — the fused chunk's working set outgrows L2; with 2 threads the copies it saves
+  are single-threaded);
 * ``floor, im2col`` — the previous floor, described above (for comparison);
 * ``kernel: matmuls`` — im2col's three matrix products alone, on columns built beforehand
   (the fewest flops).
@@ -61,16 +65,19 @@ def _cols(xp: np.ndarray, k: int) -> np.ndarray:
     return win.reshape(c * k * k, -1)
 
 
-def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
-    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, in one loop over
-    chunks of ``B`` images on the padded grid: each chunk's k shifted copies feed the forward's k
-    products and, while in cache, the weight gradient's; the chunk's dY on the grid serves the
-    weight gradient and the input gradient (:class:`_Col2im`)."""
+def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray, fused: bool = True
+           ) -> Callable[[], object]:
+    """Forward + backward of a k×k, padding k//2, stride-1 convolution, by hand, over chunks of
+    ``B`` images on the padded grid: each chunk's k shifted copies feed the forward's k products
+    and the weight gradient's; dY on the chunk's grid serves the weight and input gradients
+    (:class:`_Col2im`). ``fused``: one loop, each chunk's copies and grid used while in cache;
+    else three loops as an autodiff step runs them (the copies and the grid made twice)."""
     o, c, k, _ = w.shape
     n, _, h, wd = x.shape
     p, B = k // 2, 3
     hp, wp = h + 2 * p, wd + 2 * p
     m, span = hp * wp, (B - 1) * hp * wp + (h + k - 1) * wp
+    chunks = [(a, min(a + B, n)) for a in range(0, n, B)]
 
     def step() -> tuple:
         xp, back = _padded(x, p), _Col2im(w, x, B)
@@ -78,21 +85,34 @@ def _floor(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> Callable[[], object]:
         xf, y = xp.reshape(c, -1), np.empty((n, o, h, wd), dtype=x.dtype)
         dw = np.zeros((k, o, c * k), dtype=x.dtype)
         rows, acc = np.empty((c, k, span), dtype=x.dtype), np.empty((2, o, B * m), dtype=x.dtype)
-        for a in range(0, n, B):
-            z = min(a + B, n)
+
+        def shifted(a: int, z: int) -> tuple[int, np.ndarray]:
             q = (z - a - 1) * m + (h - 1) * wp + wd            # up to the last output pixel
-            s, grid = a * m, back.grid(g, a, z)
             for j in range(k):                                 # the images shifted by j
-                rows[:, j, :q + (k - 1) * wp] = xf[:, s + j:s + j + q + (k - 1) * wp]
-            r = rows[:, :, :q + (k - 1) * wp].reshape(c * k, -1)
+                rows[:, j, :q + (k - 1) * wp] = xf[:, a * m + j:a * m + j + q + (k - 1) * wp]
+            return q, rows[:, :, :q + (k - 1) * wp].reshape(c * k, -1)
+
+        def weight(a: int, z: int, q: int, r: np.ndarray) -> None:
+            grid = back.grid(g, a, z)
             for i in range(k):                                 # kernel row i: i rows further
+                dw[i] += grid[:, :q] @ r[:, i * wp:i * wp + q].T
+
+        for a, z in chunks:
+            q, r = shifted(a, z)
+            for i in range(k):
                 np.matmul(wk[i], r[:, i * wp:i * wp + q], out=acc[min(i, 1), :, :q])
                 if i:
                     acc[0, :, :q] += acc[1, :, :q]
-                dw[i] += grid[:, :q] @ r[:, i * wp:i * wp + q].T
             done = acc[0, :, :(z - a) * m].reshape(o, z - a, hp, wp)
             y[a:z] = done[:, :, :h, :wd].transpose(1, 0, 2, 3)
+            if fused:
+                weight(a, z, q, r)
+                back.add(a, z)
+        for a, z in () if fused else chunks:
+            back.grid(g, a, z)
             back.add(a, z)
+        for a, z in () if fused else chunks:
+            weight(a, z, *shifted(a, z))
         return y, dw.reshape(k, o, c, k).transpose(1, 2, 0, 3), back.dx
     return step
 
@@ -231,6 +251,7 @@ def implementations(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> dict[str, Ca
     if have("mygrad"):
         fns["MyGrad conv_nd"] = _mygrad(x, w, g)
     fns["floor: hand NumPy"] = _floor(x, w, g)
+    fns["floor, unfused"] = _floor(x, w, g, fused=False)
     fns["floor, im2col"] = _floor_im2col(x, w, g)
     fns["kernel: matmuls"] = _kernel(x, w, g)
     return fns
