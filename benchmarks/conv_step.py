@@ -10,25 +10,26 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
   (C, N, H, W) padded copy, flattened; in chunks of 3 images, its k copies shifted by one
   column each (``X_j``, ``(C·k, 3·Hp·Wp)``) give tap (i, j)'s windows as ``X_j`` read i rows
   further on (a view), so the forward is k products ``W[:, :, i] @ X_j`` over the padded grid
-  and the weight gradient k products ``G @ X_jᵀ`` (``G``: dY on the padded grid, zeros in the
-  margins) while the chunk's copies are in cache — a fused forward + backward that an autodiff
-  step, running the two apart, cannot match (it copies the rows twice); the input gradient as
-  ``Wmatᵀ @ G`` added back into the windows (col2im), each of the k·k taps one shifted
-  addition of the chunk's flattened images; every result written to its NCHW place chunk by
-  chunk. Measured alternatives that lost (1 thread): im2col (the k·k window copies to
-  ``Xcolᵀ (C·k·k, 3·H·W)``, one product each way; kept as the ``floor, im2col`` row: 2–7 %
-  slower, its column copy three times as large outweighs the 13 % of products the grid's
-  margins add); NHWC im2col (window copies of 16-float runs, the transposes to and from
-  NCHW); the input gradient as a convolution of the padded output gradient with the flipped
-  kernel (a 288-row column matrix to copy: ≈ 12 ms more); row-by-row col2im additions (≈ 7 ms
-  more); the whole batch at once (40 MB temporaries, page faults, nothing in cache: ≈ 9 ms
-  more); chunks of 4 images (≈ 8 ms more); nine thin products over shifted slices with no
-  copy at all (K = 16 forward, N = 16 for the weight gradient: slower than k copies);
-* ``floor, unfused`` — the floor's code run in three loops (forward, input gradient, weight
-  gradient), as an autodiff step runs it: what fusing saves (1 thread, loaded machine: nothing
-  measurable — the fused chunk's working set outgrows L2; with 2 threads the copies it saves
-  are single-threaded);
-* ``floor, im2col`` — the previous floor, described above (for comparison);
+  and the weight gradient k products ``G @ X_jᵀ`` (``G``: the chunk's dY on the padded grid,
+  zeros in the margins); the input gradient as ``Wmatᵀ @ G`` added back into the windows
+  (col2im), each of the k·k taps one shifted addition of the chunk's flattened images; every
+  result written to its NCHW place chunk by chunk, every buffer chunk-sized and reused. Three
+  loops over the chunks (forward, input gradient, weight gradient), as an autodiff step runs
+  them. Measured alternatives that lost (1 thread): the same in one loop (``floor, fused``:
+  each chunk's copies and grid used while in cache, made once — 2–9 % slower on a loaded
+  machine, the fused chunk's working set outgrowing the 1 MB L2; kept as a row); im2col (the
+  k·k window copies to ``Xcolᵀ (C·k·k, 3·H·W)``, one product each way, fused: kept as the
+  ``floor, im2col`` row, 7–8 % slower: its column copy, three times as large, outweighs the
+  13 % of products the grid's margins add); batch-sized ``G`` and col2im accumulator (page
+  faults: ≈ 25 % slower input gradient); NHWC im2col (window copies of 16-float runs, the
+  transposes to and from NCHW); the input gradient as a convolution of the padded output
+  gradient with the flipped kernel (a 288-row column matrix to copy: ≈ 12 ms more); row-by-row
+  col2im additions (≈ 7 ms more); the whole batch at once (40 MB temporaries, page faults,
+  nothing in cache: ≈ 9 ms more); chunks of 4 images (≈ 8 ms more with im2col; 2 or 4 on the
+  grid: no better); nine thin products over shifted slices with no copy at all (K = 16
+  forward, N = 16 for the weight gradient: slower than k copies);
+* ``floor, fused`` — the floor in one loop over the chunks (above);
+* ``floor, im2col`` — the previous floor (fused), described above;
 * ``kernel: matmuls`` — im2col's three matrix products alone, on columns built beforehand
   (the fewest flops).
 
@@ -250,8 +251,8 @@ def implementations(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> dict[str, Ca
         fns["PyTorch"] = _torch(x, w, g)
     if have("mygrad"):
         fns["MyGrad conv_nd"] = _mygrad(x, w, g)
-    fns["floor: hand NumPy"] = _floor(x, w, g)
-    fns["floor, unfused"] = _floor(x, w, g, fused=False)
+    fns["floor: hand NumPy"] = _floor(x, w, g, fused=False)
+    fns["floor, fused"] = _floor(x, w, g)
     fns["floor, im2col"] = _floor_im2col(x, w, g)
     fns["kernel: matmuls"] = _kernel(x, w, g)
     return fns
