@@ -13,11 +13,13 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
   and the weight gradient k products ``G @ X_jᵀ`` (``G``: the chunk's dY on the padded grid,
   zeros in the margins); the input gradient as ``Wmatᵀ @ G`` added back into the windows
   (col2im), each of the k·k taps one shifted addition of the chunk's flattened images; every
-  result written to its NCHW place chunk by chunk, every buffer chunk-sized and reused. Three
-  loops over the chunks (forward, input gradient, weight gradient), as an autodiff step runs
-  them. Measured alternatives that lost (1 thread): the same in one loop (``floor, fused``:
-  each chunk's copies and grid used while in cache, made once — 2–9 % slower on a loaded
-  machine, the fused chunk's working set outgrowing the 1 MB L2; kept as a row); im2col (the
+  result written to its NCHW place chunk by chunk, every buffer chunk-sized and reused. One
+  loop over the chunks: each chunk's copies and grid serve the forward and both gradients
+  while in cache, made once (an autodiff step, running them apart, makes them twice). The
+  same in three loops (``floor, unfused``, as the library runs it) measured as fast on a
+  loaded machine (1 thread: 0.91–1.02× the fused; the fused chunk's working set outgrows the
+  1 MB L2) and could not be measured with 2 threads there; the fused loop, doing strictly less
+  work, stays the floor. Measured alternatives that lost (1 thread): im2col (the
   k·k window copies to ``Xcolᵀ (C·k·k, 3·H·W)``, one product each way, fused: kept as the
   ``floor, im2col`` row, 7–8 % slower: its column copy, three times as large, outweighs the
   13 % of products the grid's margins add); batch-sized ``G`` and col2im accumulator (page
@@ -28,7 +30,8 @@ gradients) on a batch of 64 × 16 × 32 × 32 float32. ms per step. Rows:
   nothing in cache: ≈ 9 ms more); chunks of 4 images (≈ 8 ms more with im2col; 2 or 4 on the
   grid: no better); nine thin products over shifted slices with no copy at all (K = 16
   forward, N = 16 for the weight gradient: slower than k copies);
-* ``floor, fused`` — the floor in one loop over the chunks (above);
+* ``floor, unfused`` — the floor's code in three loops (forward, input gradient, weight
+  gradient), as an autodiff step runs it;
 * ``floor, im2col`` — the previous floor (fused), described above;
 * ``kernel: matmuls`` — im2col's three matrix products alone, on columns built beforehand
   (the fewest flops).
@@ -251,8 +254,8 @@ def implementations(x: np.ndarray, w: np.ndarray, g: np.ndarray) -> dict[str, Ca
         fns["PyTorch"] = _torch(x, w, g)
     if have("mygrad"):
         fns["MyGrad conv_nd"] = _mygrad(x, w, g)
-    fns["floor: hand NumPy"] = _floor(x, w, g, fused=False)
-    fns["floor, fused"] = _floor(x, w, g)
+    fns["floor: hand NumPy"] = _floor(x, w, g)
+    fns["floor, unfused"] = _floor(x, w, g, fused=False)
     fns["floor, im2col"] = _floor_im2col(x, w, g)
     fns["kernel: matmuls"] = _kernel(x, w, g)
     return fns

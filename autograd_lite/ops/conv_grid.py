@@ -95,7 +95,8 @@ def transpose_rows(g: np.ndarray, w: np.ndarray, pads: tuple, dilation: tuple, g
     wmat = w.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)
     grid = np.zeros((Co, B, Hp, Wp), dtype=dtype)              # the chunk's g; the zeros stay
     cols = np.empty((groups, cg * kh * kw, B * m), dtype=dtype)
-    flat = np.zeros((C, B * m + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dtype)  # zeros: taps spill past
+    # zeros: the margins' taps add (zeros) past the chunk, never into uninitialised memory
+    flat = np.zeros((C, B * m + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dtype)
     dx = np.empty((N, C, H, W), dtype=dtype)
     for a, z in chunks:
         M = (z - a) * m
