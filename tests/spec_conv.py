@@ -227,6 +227,8 @@ SPECS: dict[str, Spec] = {
                                  "groups": 1, "ksize": (3, 3)}),
             ((X, (2, 4, 3, 2)), {"stride": (2, 2), "pads": (1, 0, 1, 1), "dilation": (1, 2),
                                  "groups": 2, "ksize": (2, 2)}),
+            ((X, (2, 4, 6, 5)), {"stride": (1, 1), "pads": (1, 2, 0, 1), "dilation": (2, 1),
+                                 "groups": 2, "ksize": (2, 3)}),
         ]),
     "conv1d": Spec(lambda x, w, **kw: al.conv1d(x, w, **kw), np_conv1d, _torch_conv1d, [
         (((2, 4, 9), (3, 4, 3)), {}),

@@ -25,7 +25,9 @@ THOROUGH = os.environ.get("AUTOGRAD_LITE_THOROUGH") == "1"
 @pytest.mark.parametrize("kw", [
     {}, {"stride": 2, "padding": 1}, {"dilation": 2, "groups": 2, "padding": ((1, 0), (0, 2))},
 ])
-def test_conv2d_gradgradcheck(kw, rng):
+@pytest.mark.parametrize("slack", [0.0, float("inf")])   # stride 1: im2col, the padded grid
+def test_conv2d_gradgradcheck(kw, slack, rng, monkeypatch):
+    monkeypatch.setattr(ops.conv, "GRID_SLACK", slack)
     x = rng.normal(size=(2, 2, 5, 4))
     w = rng.normal(size=(4, 2 // kw.get("groups", 1), 2, 3))
     assert al.gradgradcheck(lambda a, b: al.conv2d(a, b, **kw), [x, w])
@@ -44,6 +46,14 @@ def test_conv2d_weight_gradgradcheck(rng):
     f = lambda a, g: ops.conv.conv2d_weight(a, g, stride=(2, 1), pads=(1, 1, 0, 1),
                                             dilation=(1, 1), groups=1, ksize=(2, 2))
     assert al.gradgradcheck(f, [rng.normal(size=(1, 2, 4, 4)), rng.normal(size=(1, 3, 2, 4))])
+
+
+@pytest.mark.parametrize("slack", [0.0, float("inf")])
+def test_conv2d_weight_stride_one_gradgradcheck(slack, rng, monkeypatch):
+    monkeypatch.setattr(ops.conv, "GRID_SLACK", slack)
+    f = lambda a, g: ops.conv.conv2d_weight(a, g, stride=(1, 1), pads=(0, 1, 1, 0),
+                                            dilation=(2, 1), groups=2, ksize=(2, 2))
+    assert al.gradgradcheck(f, [rng.normal(size=(2, 4, 4, 3)), rng.normal(size=(2, 2, 3, 3))])
 
 
 def test_pool_and_fold_gradgradcheck(rng):
@@ -91,9 +101,11 @@ def _grid():
 GRID = list(_grid()) if THOROUGH else list(_grid())[::2]   # default: every other combination
 
 
+@pytest.mark.parametrize("slack", [0.0, float("inf")])   # stride 1: im2col, the padded grid
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv2d_and_transpose_match_pytorch_over_a_grid(dtype, rng):
+def test_conv2d_and_transpose_match_pytorch_over_a_grid(dtype, slack, rng, monkeypatch):
     torch = pytest.importorskip("torch")
+    monkeypatch.setattr(ops.conv, "GRID_SLACK", slack)
     F = torch.nn.functional
     tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
     for (h, w_), s, p, d, g in GRID:

@@ -13,9 +13,12 @@ differentiation, which is what makes them differentiable to any order:
 * ``conv2d_weight(x, g)``: ``dx = conv_transpose2d(g, v)``, ``dg = conv2d(x, v)``
 
 (``h``/``v`` the incoming cotangents). ``conv2d_weight`` is ``gmat @ Xcol`` (the windows copied
-again from the padded input the forward kept). ``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added
-back into the windows (col2im); in the channel-major layout, with ``g`` on the padded grid,
-that is one shifted addition of whole images per kernel tap — measured faster than the
+again from the padded input the forward kept). With stride 1 and thin margins, the forward and
+``conv2d_weight`` run on the padded grid instead (:mod:`.conv_grid`: ``kW`` shifted copies of
+the flattened images, read ``kH`` times at row offsets, rather than ``kH·kW`` window copies).
+``conv_transpose2d`` is ``Wmatᵀ @ gmat`` added back into the windows (col2im); in the
+channel-major layout, with ``g`` on the padded grid, that is one shifted addition of whole
+images per kernel tap (each chunk of the batch complete on its own) — measured faster than the
 convolution of the padded ``g`` with the flipped kernel, whose column matrix is twice as wide
 to copy, and for a strided convolution it spends no product on an upsampled ``g``'s zeros.
 Padding is ``(top, bottom, left, right)`` inside the ops; the public fronts accept
@@ -31,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .conv_grid import conv_rows, transpose_rows, weight_rows
 from .core import Op, data
 
 Pads = tuple[int, int, int, int]
@@ -148,6 +152,21 @@ def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, n)) for a in range(0, n, step)]
 
 
+GRID_SLACK = 1.25   # stride 1: products over the padded grid while it is at most 25 % larger
+
+
+def _on_grid(xp: np.ndarray, stride: tuple, out_hw: tuple) -> bool:
+    """Whether the stride-1 kernels of :mod:`.conv_grid` serve (``kW`` shifted copies instead of
+    ``kH·kW``, for products over the padded grid's margins too)."""
+    return tuple(stride) == (1, 1) and xp.shape[2] * xp.shape[3] <= GRID_SLACK * out_hw[0] * \
+        out_hw[1]
+
+
+def _per_image(xp: np.ndarray, ksize: tuple, groups: int) -> int:
+    """A chunk's budget per image on the padded grid (as im2col's columns would hold)."""
+    return xp.shape[0] // groups * ksize[0] * ksize[1] * xp.shape[2] * xp.shape[3]
+
+
 def _cols(xp: np.ndarray, k: tuple, stride: tuple, dilation: tuple, groups: int,
           out_hw: tuple) -> np.ndarray:
     """im2col, transposed: the ``(groups, C/groups·kH·kW, n·H'·W')`` columns of the windows of a
@@ -171,6 +190,9 @@ def _conv_saving(x: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dil
     N, (Co, cg, kh, kw) = xp.shape[1], w.shape
     hw = tuple(out_size(n, k, s, d, 0, 0) for n, k, s, d in zip(xp.shape[2:], (kh, kw), stride,
                                                                    dilation))
+    if _on_grid(xp, stride, hw):
+        return conv_rows(xp, w, dilation, groups, hw, _chunks(N, _per_image(xp, (kh, kw), groups)),
+                         np.result_type(x, w)), xp
     wmat = w.reshape(groups, Co // groups, cg * kh * kw)
     y = np.empty((N, Co) + hw, dtype=np.result_type(x, w))
     for a, b in _chunks(N, cg * kh * kw * hw[0] * hw[1]):
@@ -185,9 +207,13 @@ def _conv(x: np.ndarray, w: np.ndarray, **params: Any) -> np.ndarray:
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple, pads: Pads, dilation: tuple,
                  groups: int, ksize: tuple, padded: np.ndarray | None = None) -> np.ndarray:
-    """``dW = gmat @ Xcol``, summed over chunks of the batch."""
+    """``dW = gmat @ Xcol``, summed over chunks of the batch (or on the padded grid)."""
     N, Co, Ho, Wo = g.shape
     xp = _padded(x, pads) if padded is None else padded   # the forward's, when conv2d saved it
+    if _on_grid(xp, stride, (Ho, Wo)):
+        return weight_rows(xp, g, ksize, dilation, groups, _chunks(N, _per_image(xp, ksize,
+                                                                                 groups)),
+                           np.result_type(x, g))
     cg, gm = xp.shape[0] // groups, _by_group(g, groups)
     dw = np.zeros((groups, Co // groups, cg * ksize[0] * ksize[1]), dtype=np.result_type(x, g))
     for a, b in _chunks(N, dw.shape[2] * Ho * Wo):
@@ -203,12 +229,12 @@ def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation
     convolution's upsampled gradient would hold. With stride 1, ``g`` is first placed on the
     padded output grid (zeros around): each kernel tap is then one addition of the flattened
     images shifted by the tap's offset (the zeros' columns land on padding), instead of one
-    addition per image row."""
+    addition per image row (:func:`.conv_grid.transpose_rows`)."""
     N, Co, Hg, Wg = g.shape
     _, cg, kh, kw = w.shape
     t, b, left, r = pads
     wmat = w.reshape(groups, Co // groups, cg * kh * kw).transpose(0, 2, 1)
-    C, (H, W), (dh, dw) = groups * cg, out_hw, dilation
+    C, (H, W) = groups * cg, out_hw
     Hp, Wp = t + H + max(b, 0), left + W + max(r, 0)
     dx = np.empty((N, C, H, W), dtype=np.result_type(g, w))
     if tuple(stride) != (1, 1):
@@ -219,20 +245,8 @@ def _conv_t(g: np.ndarray, w: np.ndarray, *, stride: tuple, pads: Pads, dilation
                          out[:, a:z], stride, dilation)
             dx[a:z] = out[:, a:z, t:t + H, left:left + W].transpose(1, 0, 2, 3)
         return dx
-    grid = np.zeros((Co, N, Hp, Wp), dtype=g.dtype)
-    grid[:, :, :Hg, :Wg] = g.transpose(1, 0, 2, 3)
-    grid = grid.reshape(groups, Co // groups, N, Hp * Wp)
-    flat = np.zeros((C, N * Hp * Wp + (kh - 1) * dh * Wp + (kw - 1) * dw), dtype=dx.dtype)
-    for a, z in _chunks(N, cg * kh * kw * Hp * Wp):
-        cols = np.matmul(wmat, grid[:, :, a:z].reshape(groups, Co // groups, -1))
-        cols, m = cols.reshape(C, kh * kw, -1), (z - a) * Hp * Wp
-        for tap in range(kh * kw):
-            shift = a * Hp * Wp + tap // kw * dh * Wp + tap % kw * dw
-            flat[:, shift:shift + m] += cols[:, tap]
-        # the chunk's images are complete: later chunks add beyond them
-        out = flat[:, a * Hp * Wp:z * Hp * Wp].reshape(C, z - a, Hp, Wp)
-        dx[a:z] = out[:, :, t:t + H, left:left + W].transpose(1, 0, 2, 3)
-    return dx
+    return transpose_rows(g, w, pads, dilation, groups, out_hw,
+                          _chunks(N, cg * kh * kw * Hp * Wp), dx.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
