@@ -2,12 +2,12 @@
 
 NumPy's ufuncs release the GIL, so the row blocks of one large ``exp`` (the fused cross-entropy's
 forward) or one in-place product (its backward) run in parallel on several threads:
-:func:`run_rows` gives each thread one share of the rows, :func:`run_blocks` hands out blocks of
-a fixed size (small enough to stay in a core's cache between passes) to whichever thread is
-free. One thread by default: on a machine whose cores are busy (or for small arrays) threads do
-not pay; set the count with :func:`set_num_threads` (or the environment variable
-``AUTOGRAD_LITE_NUM_THREADS``), as ``torch.set_num_threads`` sets PyTorch's. Arrays under
-:data:`MIN_BLOCK_BYTES` per thread always run on the calling thread alone.
+:func:`run_blocks` hands out blocks of a fixed size (small enough to stay in a core's cache
+between passes) to whichever thread is free. One thread by default: on a machine whose cores
+are busy (or for small arrays) threads do not pay; set the count with :func:`set_num_threads`
+(or the environment variable ``AUTOGRAD_LITE_NUM_THREADS``), as ``torch.set_num_threads`` sets
+PyTorch's. Arrays under :data:`MIN_BLOCK_BYTES` per thread always run on the calling thread
+alone.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["set_num_threads", "get_num_threads", "run_rows", "run_blocks"]
+__all__ = ["set_num_threads", "get_num_threads", "run_blocks"]
 
 MIN_BLOCK_BYTES = 1 << 20
 """The least work (bytes of the array split) worth handing to one more thread."""
@@ -54,18 +54,6 @@ def get_num_threads() -> int:
     1
     """
     return _STATE["n"]
-
-
-def run_rows(fn: Callable[[slice], object], n_rows: int, nbytes: int) -> None:
-    """Call ``fn(rows)`` on slices of ``range(n_rows)`` that cover it once: one call on the
-    calling thread when there is one thread or little work (``nbytes`` in all), else one block
-    per thread, the first on the calling thread. An exception in any block is raised here."""
-    k = min(_STATE["n"], n_rows, nbytes // MIN_BLOCK_BYTES)
-    if k <= 1:
-        fn(slice(0, n_rows))
-        return
-    bounds = [n_rows * i // k for i in range(k + 1)]
-    _on_threads([(fn, slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])])
 
 
 def run_blocks(fn: Callable[[Iterator[slice]], object], n_rows: int, block_rows: int,

@@ -21,32 +21,22 @@ def many_threads(monkeypatch):
     al.set_num_threads(1)
 
 
-def test_run_rows_covers_every_row_once_on_several_threads(many_threads):
-    seen, names = np.zeros(10, int), set()
-
-    def fn(rows):
-        seen[rows] += 1
-        names.add(threading.current_thread().name)
-    threads.run_rows(fn, 10, 10)
-    np.testing.assert_array_equal(seen, np.ones(10, int))
-    assert len(names) >= 2 and threading.current_thread().name in names
-    threads.run_rows(fn, 1, 10)                       # one row: one call, on this thread
-    assert seen[0] == 2
-
-
-def test_run_rows_raises_what_a_block_raised(many_threads):
-    def fn(rows):
-        if rows.start > 0:
-            raise ValueError(f"block {rows}")
+def test_run_blocks_raises_what_a_block_raised(many_threads):
+    def fn(blocks):
+        for rows in blocks:
+            if rows.start > 0:
+                raise ValueError(f"block {rows}")
     with pytest.raises(ValueError, match="block"):
-        threads.run_rows(fn, 9, 9)
+        threads.run_blocks(fn, 9, 1, 9)
 
 
-def test_one_thread_and_small_arrays_stay_on_the_calling_thread():
-    al.set_num_threads(1)
-    calls = []
-    threads.run_rows(lambda rows: calls.append((rows, threading.current_thread())), 8, 1 << 30)
-    assert calls == [(slice(0, 8), threading.current_thread())]
+def test_one_thread_and_small_arrays_stay_on_the_calling_thread(many_threads):
+    for n, nbytes in ((1, 1 << 30), (3, 0)):
+        al.set_num_threads(n)
+        calls = []
+        threads.run_blocks(lambda blocks: calls.append((list(blocks),
+                                                        threading.current_thread())), 8, 3, nbytes)
+        assert calls == [([slice(0, 3), slice(3, 6), slice(6, 8)], threading.current_thread())]
 
 
 @pytest.mark.parametrize("n", [0, -1, 1.5, True, "2"])
