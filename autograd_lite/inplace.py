@@ -43,6 +43,7 @@ class InPlace:
     _data: np.ndarray
     requires_grad: bool
     _written: int = 0    # the clock's tick at the last tracked in-place change
+    _shared: bool = False   # a Python number's constant, shared by every graph: never changes
 
     @property
     def data(self) -> np.ndarray:
@@ -60,6 +61,9 @@ class InPlace:
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"data: expected numbers, got {type(value).__name__} with dtype "
                             f"{arr.dtype}")
+        if self._shared:
+            raise ValueError("data: this is the shared constant of a Python number that an op "
+                             "lifted; it cannot change (make a Tensor of your own)")
         self._data = arr
         touch(self)
 

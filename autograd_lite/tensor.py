@@ -410,8 +410,9 @@ class Tensor(InPlace, Methods, Node):
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
-        if self._parents:
-            raise RuntimeError("requires_grad_: only leaves can change requires_grad")
+        if self._parents or self._shared:
+            raise RuntimeError("requires_grad_: only leaves can change requires_grad"
+                               + (" (this one is a shared constant)" if self._shared else ""))
         if flag and self._data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: only floating-point tensors can require grad, got "
                             f"dtype {self._data.dtype}")
@@ -481,6 +482,7 @@ def _constant(a: Any, ref: np.dtype) -> Tensor:
         if a and len(_NUMBERS) < 1024:
             arr.flags.writeable = False
             t = _NUMBERS[key] = Tensor._leaf(arr)
+            t._shared = True
             return t
     elif isinstance(a, (int, float)) and not isinstance(a, bool):
         arr = weak_number(a, ref)

@@ -80,5 +80,9 @@ def test_a_python_number_is_one_shared_read_only_constant():
     assert al.graph_stats(y + z).nodes == 8   # x, 0.5, 2 × (mul, result), add, result
     with pytest.raises(ValueError, match="read-only"):
         c.add_(1.0)
+    with pytest.raises(ValueError, match="shared constant"):
+        c.data = np.asarray(3.0)
+    with pytest.raises(RuntimeError, match="shared constant"):
+        c.requires_grad_()
     assert float(c.data) == 0.5
     assert (x * 0.5)._parents[1] is c and (x.astype(np.float32) * 0.5)._parents[1] is not c
