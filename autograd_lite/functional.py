@@ -12,7 +12,7 @@ import numpy as np
 from . import ops
 from .fused.common import composed_log_softmax as _log_softmax
 from .fused.common import composed_softmax as _softmax
-from .fused.cross_entropy import (  # noqa: F401  (_along: also used by losses)
+from .fused.cross_entropy import (
     REDUCTIONS,
     _along,
     _cross_entropy,
@@ -231,7 +231,7 @@ def naive_cross_entropy(logits: Any, target: Any, axis: int = -1) -> Tensor:
     z, target, axis, _ = _check_ce(logits, target, axis, None, None, "mean", 0.0)  # checked once
     if target.dtype.kind == "f":
         raise ValueError("naive_cross_entropy: expects class indices")
-    check_classes(target, z.shape, axis, None)
+    check_classes(target, z.shape, axis, None, name="naive_cross_entropy")
     with np.errstate(all="ignore"):
         logp = softmax(z, axis=axis, naive=True).log()
         return -logp[_along(np.expand_dims(target, axis), axis)].mean()

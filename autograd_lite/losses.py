@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import api, ops
-from .functional import _along
+from .fused.cross_entropy import _along, check_classes
 from .tensor import Tensor, as_tensor
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -231,12 +231,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, axis: int = -1,  # 
     if y.dtype.kind not in "iu" or y.shape != want:
         raise ValueError(f"{name}: target must be integer class indices of shape {want} (input "
                          f"{x.shape}, class axis {axis}), got shape {y.shape} dtype {y.dtype}")
+    check_classes(y, x.shape, axis, ignore_index, name=name)
     counted = y != ignore_index
-    bad = counted & ((y < 0) | (y >= n_classes))
-    if bad.any():
-        pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise IndexError(f"{name}: target{list(pos)} = {y[pos]} is not a class index in "
-                         f"[0, {n_classes}) (ignore_index {ignore_index})")
     index = np.expand_dims(np.where(counted, y, 0), axis)
     w = np.expand_dims(counted, axis).astype(x.dtype)
     if weight is not None:

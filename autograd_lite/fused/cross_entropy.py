@@ -356,17 +356,18 @@ def _exp_limits(dtype: np.dtype, n_classes: int) -> tuple[float, float]:
     return n_classes * lim[0], lim[1]
 
 
-def check_classes(target: np.ndarray, shape: tuple, axis: int, ignore_index: int | None) -> None:
-    """Raise an ``IndexError`` naming the first class index of ``target`` outside
-    ``[0, C)`` that is not ``ignore_index`` (the full scan, run only when the one reduction of
-    :func:`_all_below` found an index out of range)."""
+def check_classes(target: np.ndarray, shape: tuple, axis: int, ignore_index: int | None, *,
+                  name: str = "cross_entropy") -> None:
+    """Raise an ``IndexError`` (from ``name``) naming the first class index of ``target``
+    outside ``[0, C)`` that is not ``ignore_index`` (the full scan, run only when the one
+    reduction of :func:`_all_below` found an index out of range)."""
     n_classes = shape[axis]
     bad = (target < 0) | (target >= n_classes)
     if ignore_index is not None:
         bad &= target != ignore_index
     if bad.any():
         pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise IndexError(f"cross_entropy: target{list(pos)} = {target[pos]} is not a class "
+        raise IndexError(f"{name}: target{list(pos)} = {target[pos]} is not a class "
                          f"index in [0, {n_classes}) (logits {shape}, class axis {axis}"
                          f"{'' if ignore_index is None else f', ignore_index {ignore_index}'})")
 
