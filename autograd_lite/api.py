@@ -62,6 +62,8 @@ def _function(op: ops.Op) -> Callable[..., Tensor]:
         except TypeError:
             _bad_call(name, signature, args, kwargs)   # a wrong call, said plainly
             raise                                      # else the front's own (named) error
+        if len(inputs) == 1 and type(inputs[0]) is Tensor:   # (x.sum(), ...: straight to it)
+            return record(op, inputs, params)
         return op(*_operands(inputs, name), **params)
 
     function.__name__ = function.__qualname__ = name

@@ -1,6 +1,6 @@
 """Tensor methods composed of primitives: transposes, ``mean``, squeezing, expanding, and the
 PyTorch spellings (``view``, ``clamp``, ``clone``, ``to``, ``float``, ``double``, ``t``), each
-an alias of one implementation.
+an alias of one implementation; the comparison operators (``<``, ``==``, ...).
 
 A mixin of ``Tensor``: each method calls the generated primitive methods (``reshape``,
 ``transpose``, ``sum``, ``broadcast_to``), so none has a VJP of its own.
@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .engine import Node
 from .ops import normalize_axes
 from .ops.reduce import torch_aliases
 from .ops.spellings import dim_alias
@@ -131,3 +132,18 @@ class Methods:
             raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape "
                              f"{self.shape} (use .mT or .transpose(...))")
         return self.transpose() if self.ndim == 2 else self
+
+
+def _comparison(fn: Any) -> Any:
+    def compare(self: Any, other: Any) -> Any:   # a boolean constant: no gradient
+        return self._leaf(np.asarray(fn(self._data, other._data if isinstance(other, Node)
+                                         else other)))
+    compare.__name__ = f"__{fn.__name__}__"
+    return compare
+
+
+for _name, _fn in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                   ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
+    # set after the class is made, so Node's __hash__ stays (a class defining __eq__ loses it)
+    setattr(Methods, f"__{_name}__", _comparison(_fn))
+del _name, _fn

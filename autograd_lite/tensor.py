@@ -20,7 +20,7 @@ from . import ops
 from .engine import _TICK, AnomalyError, Node, _mode, creation_site, format_site
 from .inplace import _WRITES, InPlace, _index
 from .methods import Methods
-from .ops.core import describe, fit, op_error, weak_number
+from .ops.core import describe, fit, op_error, shared_ones, weak_number
 
 __all__ = ["Tensor", "as_tensor"]
 
@@ -145,10 +145,12 @@ class Tensor(InPlace, Methods, Node):
             record = args[0].requires_grad
         elif n == 2 and (isinstance(args[0], Tensor) or isinstance(args[1], Tensor)):
             a, b = args
-            if not isinstance(b, Tensor):
-                b = _lift(op, b, a._data.dtype)
+            if not isinstance(b, Tensor):   # (a cached number first: _constant's lookup, inline)
+                c = _NUMBERS.get((float, b, a._data.dtype)) if type(b) is float else None
+                b = _lift(op, b, a._data.dtype) if c is None else c
             elif not isinstance(a, Tensor):
-                a = _lift(op, a, b._data.dtype)
+                c = _NUMBERS.get((float, a, b._data.dtype)) if type(a) is float else None
+                a = _lift(op, a, b._data.dtype) if c is None else c
             xs = (a, b)
             datas = (a._data, b._data)
             record = a.requires_grad or b.requires_grad
@@ -259,7 +261,7 @@ class Tensor(InPlace, Methods, Node):
             if self._data.size != 1:
                 raise RuntimeError(f"backward: the output has shape {self.shape}; a non-scalar "
                                    "output needs an explicit grad= of that shape")
-            g = np.ones_like(self._data)
+            g = shared_ones(self._data.shape, self._data.dtype)
         else:
             arr = self._gradient_of_my_shape(grad, "backward: grad")
             if create_graph and isinstance(grad, Tensor):
@@ -425,18 +427,6 @@ class Tensor(InPlace, Methods, Node):
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
-
-
-def _comparison(fn: Any) -> Any:
-    def compare(self: Tensor, other: Any) -> Tensor:   # a boolean constant: no gradient
-        return Tensor(fn(self._data, _raw(other)))
-    compare.__name__ = f"__{fn.__name__}__"
-    return compare
-
-
-for _name, _fn in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
-                   ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
-    setattr(Tensor, f"__{_name}__", _comparison(_fn))   # (__hash__ stays Node's: set above)
 
 
 def _unpickle(data: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:

@@ -130,6 +130,25 @@ class Op:
 # Helpers shared by the rules
 
 
+_ONES: dict = {}
+
+
+def shared_ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A shared read-only array of ones (the seed of a scalar root: its shape is one of few).
+
+    Example
+    -------
+    >>> shared_ones((1,), np.dtype(np.float32)).flags.writeable
+    False
+    """
+    arr = _ONES.get((shape, dtype))
+    if arr is None:
+        arr = np.ones(shape, dtype)
+        arr.flags.writeable = False
+        _ONES[shape, dtype] = arr
+    return arr
+
+
 def weak_number(a: float, ref: np.dtype | None) -> np.ndarray:
     """A Python number as a 0-d array, "weak" as NumPy 2 treats it (NEP 50): of the dtype
     ``ref`` of the array it meets when that can hold it, else float64 (or NumPy's int).
@@ -186,7 +205,8 @@ def unbroadcast(g: Any, shape: tuple, where: str = "", argnum: int | None = None
         return g
     lead = len(gshape) - len(shape)
     if lead > 0 and gshape[lead:] == shape:   # only leading axes added (a bias): the fast case
-        return g.sum(axis=tuple(range(lead)))
+        axes = tuple(range(lead))   # (an array's .sum goes through NumPy's Python wrapper)
+        return np.add.reduce(g, axis=axes) if type(g) is np.ndarray else g.sum(axis=axes)
     if lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, gshape[lead:])):
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                           if n == 1 and gshape[lead + i] != 1)

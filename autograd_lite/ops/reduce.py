@@ -39,7 +39,8 @@ def _front(name: str, default_axis: Any = None) -> Callable:
         axis, keepdims = torch_aliases(name, axis, keepdims, dim, keepdim, default_axis)
         if axis is not None and not isinstance(axis, (int, np.integer)):
             axis = tuple(axis) if isinstance(axis, (tuple, list)) else axis
-        normalize_axes(axis, np.ndim(data(x)), name)   # type and range errors, named
+        if axis is not None:
+            normalize_axes(axis, np.ndim(data(x)), name)   # type and range errors, named
         return (x,), {"axis": None if axis is None else _plain(axis), "keepdims": bool(keepdims)}
     return front
 
@@ -58,7 +59,8 @@ def _check(name: str) -> Callable:
 
 
 def _reduce(fn: Callable) -> Callable:
-    """A NumPy reduction that also takes axis 0 / -1 on a 0-d array (as PyTorch does)."""
+    """A NumPy reduction that also takes axis 0 / -1 on a 0-d array (as PyTorch does). ``fn`` is
+    a ufunc's ``reduce`` (what ``np.sum`` and its kin call, without their Python wrapper)."""
     def forward(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
         return fn(x, axis=None if x.ndim == 0 else axis, keepdims=keepdims)
     return forward
@@ -83,9 +85,19 @@ def _batched(rule: Callable) -> tuple:
     return (batched,)
 
 
-reduce_sum = Op("sum", _reduce(np.sum),
-                (lambda g, out, x, *, axis, keepdims:
-                 broadcast_to(kept(g, x.shape, axis, keepdims), shape=x.shape),),
+SMALL = 4096   # inputs up to this size get the sum's cotangent as a fresh array, not a view
+
+
+def _sum_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    gk = kept(g, x.shape, axis, keepdims)
+    if type(gk) is np.ndarray and x.size <= SMALL:   # cheaper than broadcast_to's view
+        spread = np.empty(x.shape, gk.dtype)
+        spread[...] = gk
+        return spread
+    return broadcast_to(gk, shape=x.shape)
+
+
+reduce_sum = Op("sum", _reduce(np.add.reduce), (_sum_vjp,),
                 rules=("g broadcast back over the summed axes",),
                 summary="Sum over ``axis`` (an int, a tuple, or ``None`` for all).",
                 example=">>> al.sum([[1.0, 2.0], [3.0, 4.0]], axis=-1)\n"
@@ -114,8 +126,8 @@ def _extreme(name: str, fn: Callable, word: str, example: str) -> Op:
               batch=_batched(_extreme_vjp))
 
 
-reduce_max = _extreme("max", np.max, "maximum", "Tensor([3., 5.], dtype=float64)")
-reduce_min = _extreme("min", np.min, "minimum", "Tensor([1., 2.], dtype=float64)")
+reduce_max = _extreme("max", np.maximum.reduce, "maximum", "Tensor([3., 5.], dtype=float64)")
+reduce_min = _extreme("min", np.minimum.reduce, "minimum", "Tensor([1., 2.], dtype=float64)")
 
 
 def _logsumexp(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
@@ -170,7 +182,7 @@ def _prod_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
     return gk * (others1 * z)
 
 
-reduce_prod = Op("prod", _reduce(np.prod), (_prod_vjp,),
+reduce_prod = Op("prod", _reduce(np.multiply.reduce), (_prod_vjp,),
                  rules=("g ⊙ Π of the other factors",),   # O(n), also with zeros
                  summary="Product over ``axis``; the gradient is exact with zeros in the input "
                  "(with one zero, its gradient is the product of the others; with two or more, "
