@@ -356,14 +356,12 @@ def backward_order(root: Node) -> list:
     one sort by the clock.
     """
     seen = {root}
-    stack = [root]
     order = [root]
-    add, push, emit, pop = seen.add, stack.append, order.append, stack.pop
-    while stack:
-        for p in pop()._parents:
+    add, emit = seen.add, order.append
+    for node in order:   # (the list grows as it is read: a breadth-first walk, no stack)
+        for p in node._parents:
             if p.requires_grad and p not in seen:
                 add(p)
-                push(p)
                 emit(p)
     order.sort(key=_BY_TICK, reverse=True)
     return order

@@ -3,8 +3,8 @@
 * ``masked``: above ``_BIG`` elements a plain array cotangent is selected by a product
   (``_select_by_product``); it must equal ``np.where(mask, g, 0)`` (infinities and NaNs
   included; zeros are +0.0, never a product's -0.0 outside the mask), and ReLU's gradient must be
-  the same on both sides of the size. (It checks for infinities and NaNs with one sum, so a
-  sum that overflows from finite values must also fall back to the selection.)
+  the same on both sides of the size. (It checks for infinities and NaNs with one dot product
+  ``c·c``, so finite values that overflow it must also fall back to the selection.)
 """
 
 from __future__ import annotations
@@ -39,14 +39,15 @@ def test_select_by_product_is_where(dtype, special):
     assert _same(got, np.where(mask, g, 0.0), mask)
 
 
-def test_select_by_product_when_finite_values_overflow_the_check_sum():
-    # the check is one sum: finite values whose sum overflows take the selection path
+def test_select_by_product_when_finite_values_overflow_the_check():
+    # the check is one dot product c·c: finite values that overflow it take the selection path
     g = np.full(6000, 3e38, dtype=np.float32)
     g[::2] *= -1
     g[:3000:3] = 3e38
     mask = np.arange(6000) % 4 != 0
     with np.errstate(over="ignore"):
-        assert not np.isfinite((g * mask).sum())
+        c = g * mask
+        assert not np.isfinite(np.dot(c, c))
         assert _same(elementwise._select_by_product(g, mask), np.where(mask, g, 0.0), mask)
 
 
