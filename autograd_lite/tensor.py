@@ -186,14 +186,15 @@ class Tensor(InPlace, Methods, Node):
             self._check_unmodified()
         op = self._op
         parents = self._parents
-        if create_graph or op.variadic or len(parents) > 2:
+        n = len(parents)
+        if create_graph or n > 2 or op.variadic:
             return self._vjp_general(g, create_graph)
         # Hot path (once per node per backward): one or two inputs by hand, Op.vjp and fit
         # inlined; fit runs only when a cotangent's shape or dtype differs from its input's.
         params = self._params
         out = self._data
         vjps = op.vjps
-        if len(parents) == 1:
+        if n == 1:
             p = parents[0]
             if not p.requires_grad or vjps[0] is None:
                 return (None,)
