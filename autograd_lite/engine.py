@@ -184,7 +184,8 @@ class NodeProtocol(Protocol):
     _retains_grad: bool        # keep .grad on this intermediate node
 
     def _vjp(self, g: Any, create_graph: bool) -> Any:
-        """The cotangent of each parent (``None`` where one needs none), shaped like it."""
+        """The cotangent of each parent (``None`` where one needs none), shaped like it; the
+        sequence may stop early (the parents past its end get none)."""
 
     def _store_grad(self, g: Any, create_graph: bool) -> None:
         """Accumulate ``g`` into ``.grad``."""

@@ -135,25 +135,27 @@ class Tensor(InPlace, Methods, Node):
     def _record(op: ops.Op, args: tuple, params: dict) -> Tensor:
         """Run ``op`` on the arrays behind ``args`` and record the node when an input requires
         grad (and grad mode is on). Non-Tensor arguments become constants."""
-        # Hot path: written for speed (this runs once per recorded operation). One Tensor, or
-        # two inputs one of them a Tensor (``x * y``, ``x * 0.5``, ``0.5 - x``), by hand; else
-        # the general loop.
+        # Hot path: written for speed (this runs once per recorded operation). Two inputs (``x *
+        # 0.5`` first: a cached number, _constant's lookup inline; ``x * y``) or one Tensor by
+        # hand; else the general loop.
         n = len(args)
-        if n == 1 and isinstance(args[0], Tensor):
-            xs = args
-            datas = (args[0]._data,)
-            record = args[0].requires_grad
-        elif n == 2 and (isinstance(args[0], Tensor) or isinstance(args[1], Tensor)):
+        if n == 2:
             a, b = args
-            if not isinstance(b, Tensor):   # (a cached number first: _constant's lookup, inline)
-                c = _NUMBERS.get((float, b, a._data.dtype)) if type(b) is float else None
+            if type(b) is float and isinstance(a, Tensor):
+                c = _NUMBERS.get((float, b, a._data.dtype))
                 b = _lift(op, b, a._data.dtype) if c is None else c
-            elif not isinstance(a, Tensor):
-                c = _NUMBERS.get((float, a, b._data.dtype)) if type(a) is float else None
+            elif type(a) is float and isinstance(b, Tensor):   # 1.0 - x
+                c = _NUMBERS.get((float, a, b._data.dtype))
                 a = _lift(op, a, b._data.dtype) if c is None else c
+            elif not isinstance(a, Tensor) or not isinstance(b, Tensor):
+                a, b = _inputs(op, args)[0]   # (x * array, x * 2, ...)
             xs = (a, b)
             datas = (a._data, b._data)
             record = a.requires_grad or b.requires_grad
+        elif n == 1 and isinstance(args[0], Tensor):
+            xs = args
+            datas = (args[0]._data,)
+            record = args[0].requires_grad
         else:
             xs, datas, record = _inputs(op, args)
         try:
@@ -205,17 +207,18 @@ class Tensor(InPlace, Methods, Node):
             return (c,)
         p, q = parents
         x, y = p._data, q._data
-        c = d = None
+        c = None
         if p.requires_grad and vjps[0] is not None:
             c = vjps[0](g, out, x, y, **params) if params else vjps[0](g, out, x, y)
             if c is not None and (c.shape != x.shape or c.dtype is not x.dtype):
                 c = fit(c, x, op.name, 0)
-        if q.requires_grad and vjps[1] is not None:
-            d = vjps[1](g, out, x, y, **params) if params else vjps[1](g, out, x, y)
-            if d is not None and (d.shape != y.shape or d.dtype is not y.dtype):
-                d = fit(d, y, op.name, 1)
-            if d is g and c is g:   # g itself went to both inputs: the second gets a copy
-                d = g.copy()
+        if not q.requires_grad or vjps[1] is None:
+            return (c,)   # (x * 0.5: the driver reads no cotangent for the constant)
+        d = vjps[1](g, out, x, y, **params) if params else vjps[1](g, out, x, y)
+        if d is not None and (d.shape != y.shape or d.dtype is not y.dtype):
+            d = fit(d, y, op.name, 1)
+        if d is g and c is g:   # g itself went to both inputs: the second gets a copy
+            d = g.copy()
         return (c, d)
 
     def _vjp_general(self, g: Any, create_graph: bool) -> list:
