@@ -194,3 +194,30 @@ def test_adam_in_place_update_is_the_out_of_place_formula_bit_for_bit(cls, wd, a
                                         cls is al.optim.AdamW, amsgrad, vmax)
         np.testing.assert_array_equal(w.data, x)
         np.testing.assert_array_equal(w.grad.data, g)        # the gradient is not spent
+
+
+_N = 4097   # reduce.SMALL + 1 (checked below)
+
+
+@pytest.mark.parametrize("shape, axis, keepdims, big", [
+    ((3, 5), None, False, False), ((3, 5), 0, True, False), ((3, 5), -1, False, False),
+    ((2, 3, 4), (0, -1), False, False), ((), None, False, False), ((), 0, True, False),
+    ((_N, 3), None, False, True), ((_N, 3), 0, True, True), ((3, _N), -1, False, True),
+    ((2, _N, 4), (0, -1), False, True), ((_N,), 0, False, True)])
+def test_sum_vjp_fresh_array_below_small_and_view_above_agree(shape, axis, keepdims, big):
+    # up to reduce.SMALL elements the sum's cotangent is spread into a fresh array, above it a
+    # broadcast view: the same values either way, and the leaf's .grad is its own array
+    from autograd_lite.ops import reduce
+    assert _N == reduce.SMALL + 1
+    x0 = np.random.default_rng(2).standard_normal(shape)
+    x = al.Tensor(x0, requires_grad=True)
+    s = x.sum(axis=axis, keepdims=keepdims)
+    g = np.random.default_rng(3).standard_normal(s.shape)
+    s.backward(g)
+    axes = tuple(range(x0.ndim)) if axis is None else tuple(np.atleast_1d(axis) % max(x0.ndim, 1))
+    expected = np.broadcast_to(np.expand_dims(g, axes) if not keepdims and x0.ndim else g, shape)
+    np.testing.assert_array_equal(x.grad.data, expected)
+    assert x.grad.data.flags.writeable and x.grad.data.base is None
+    cot = reduce.reduce_sum.vjps[0](np.asarray(g), s.data, x0, axis=axis, keepdims=keepdims)
+    np.testing.assert_array_equal(cot, expected)
+    assert (cot.base is None) != big   # fresh below SMALL, a view of g above
