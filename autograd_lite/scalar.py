@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _TICK, Node, _mode
+from .engine import _CHANGED, _TICK, Node, _mode
 from .ops import OPS
 
 __all__ = ["SCALAR_OPS", "Scalar", "ScalarOp", "grads", "scalars", "values"]
@@ -113,7 +113,7 @@ def _node(value: float, op: ScalarOp, xs: tuple, needs: bool) -> Scalar:
     mode is on, else a constant."""
     out = _new(Scalar)
     out.value = value
-    if needs and _mode.enabled:
+    if needs and (not _CHANGED[0] or _mode.enabled):   # (see engine._CHANGED)
         out._parents = xs
         out._op = op
         out.requires_grad = True

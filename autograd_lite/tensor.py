@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .engine import _TICK, AnomalyError, Node, _mode, creation_site, format_site
+from .engine import _CHANGED, _TICK, AnomalyError, Node, _mode, creation_site, format_site
 from .inplace import _WRITES, InPlace, _index
 from .methods import Methods
 from .ops.core import describe, fit, op_error, shared_ones, weak_number
@@ -169,7 +169,7 @@ class Tensor(InPlace, Methods, Node):
             out = np.asarray(out)
         t = _new(Tensor)
         t._data = out
-        if record and _mode.enabled and out.dtype.kind == "f":
+        if record and (not _CHANGED[0] or _mode.enabled) and out.dtype.kind == "f":
             t.requires_grad = True
             t._parents = xs
             t._op = op
@@ -178,7 +178,7 @@ class Tensor(InPlace, Methods, Node):
             t._hooks = None   # (instance attributes, set here: read fast by backward)
         else:
             t.requires_grad = False
-        if _mode.anomaly:
+        if _CHANGED[0] and _mode.anomaly:
             _anomaly_forward(op, t, datas)
         return t
 

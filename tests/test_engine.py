@@ -151,6 +151,38 @@ def test_grad_mode_per_thread_while_both_threads_compute():
     assert al.is_grad_enabled()
 
 
+def test_mode_change_count_is_positive_exactly_inside_a_mode_change():
+    """Recording reads its thread's flags only while some thread is inside a mode change
+    (engine._CHANGED > 0): the count must be positive inside every one, back to 0 after, also
+    when the block raises, when used as a decorator, and around a backward pass."""
+    from autograd_lite import engine
+    count = engine._CHANGED
+    assert count[0] == 0
+    x = al.Tensor([1.0], requires_grad=True)
+    with al.no_grad():
+        assert count[0] == 1 and not (x * 2).requires_grad
+        with al.enable_grad(), al.detect_anomaly():
+            assert count[0] == 3 and (x * 2).requires_grad
+    assert count[0] == 0 and (x * 2).requires_grad
+    with pytest.raises(ZeroDivisionError), al.no_grad():
+        1 / 0
+    assert count[0] == 0
+
+    @al.no_grad()
+    def f():
+        return count[0], (x * 2).requires_grad
+    assert f() == (1, False) and count[0] == 0
+    seen = []
+    y = x * 3
+    h = y.register_hook(lambda g: seen.append(count[0]))
+    y.sum().backward()
+    h.remove()
+    y.register_hook(lambda g: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        y.sum().backward()
+    assert seen == [1] and count[0] == 0
+
+
 def test_detach_cuts_the_graph():
     x = al.Tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).detach()
