@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node
 from .ops import normalize_axes
 from .ops.reduce import torch_aliases
 from .ops.spellings import dim_alias
@@ -136,8 +135,8 @@ class Methods:
 
 def _comparison(fn: Any) -> Any:
     def compare(self: Any, other: Any) -> Any:   # a boolean constant: no gradient
-        return self._leaf(np.asarray(fn(self._data, other._data if isinstance(other, Node)
-                                         else other)))
+        return self._leaf(np.asarray(fn(self._data, other._data if isinstance(other, Methods)
+                                         else other)))   # (Methods: a Tensor)
     compare.__name__ = f"__{fn.__name__}__"
     return compare
 

@@ -226,3 +226,17 @@ def test_logsumexp_and_softmax_are_stable():
     rng = np.random.default_rng(0)
     assert al.gradcheck(lambda t: al.softmax(t, axis=0), [rng.normal(size=(3, 2))])
     assert al.gradcheck(lambda t: al.log_softmax(t), [rng.normal(size=(2, 4))])
+
+
+def test_comparisons_give_boolean_constants_with_tensors_arrays_numbers():
+    a = al.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = al.nn.Parameter(np.array([3.0, 2.0, 1.0]))   # a Tensor subclass
+    for got, want in ((a < b, [True, False, False]), (a <= 2.0, [True, True, False]),
+                      (a > np.array([0.0, 5.0, 1.0]), [True, False, True]),
+                      (a >= b, [False, True, True]), (a == b, [False, True, False]),
+                      (a != 2, [True, False, True]), (b < a, [False, False, True])):
+        assert type(got) is al.Tensor and not got.requires_grad and got.dtype == bool
+        np.testing.assert_array_equal(got.data, want)
+    assert hash(a) != hash(b)   # comparisons do not cost Tensor its identity hash
+    with pytest.raises(TypeError):
+        a < al.Scalar(1.0)
