@@ -217,6 +217,8 @@ def _composed_cross_entropy(z: Tensor, target: Any, *, axis: int, **params: Any)
         loss = _times(-logp[_along(y.index, axis)], y.hot)  # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - _times((logp * y.spread).sum(axis=axis, keepdims=True), y.mask)
+        if type(y.mask) is not float:   # ignored positions: a where, not a product by 0 (whose
+            loss = ops.where(loss, 0.0, cond=y.mask != 0)   # VJP turns g = inf into NaN)
     if y.dense is not None and not np.isfinite(np.add.reduce(loss.data, axis=None)):
         check_probabilities(target._data if isinstance(target, Tensor) else target)
     return _reduce(loss, params["reduction"], axis, y)

@@ -477,6 +477,46 @@ def test_ignore_index_defaults_to_minus_100_as_in_pytorch(fused):
 
 
 @pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"weight": WEIGHT}])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_an_ignored_position_counts_for_exactly_nothing(fused, kw, bad):
+    """An ignored position's loss is 0 and its gradient exactly 0 even when its logits or its
+    upstream gradient are infinite or NaN (0·inf would be NaN), as in PyTorch; the others'
+    are untouched. Found by the fuzzer: hypot(x, ce) at (0, 0) sends NaN upstream."""
+    with np.errstate(all="ignore"):      # (inf·0 and NaN on purpose)
+        _ignored_position_check(fused, kw, bad)
+
+
+def _ignored_position_check(fused, kw, bad):
+    torch = pytest.importorskip("torch")
+    z = np.random.default_rng(4).normal(size=(4, C))
+    z[3] = bad                                        # an ignored row of non-finite logits
+    y = np.array([1, -100, 3, -100])
+    g = np.array([1.0, bad, 2.0, 1.0])                # a non-finite upstream at position 1
+    t = al.Tensor(z, requires_grad=True)
+    loss = public_cross_entropy(t, y, reduction="none", fused=fused, **kw)
+    loss.backward(g)
+    tz = torch.tensor(z, requires_grad=True)
+    tl = _torch_cross_entropy(tz, target=y, reduction="none", **kw)
+    tl.backward(torch.tensor(g))
+    np.testing.assert_array_equal(loss.data[[1, 3]], [0.0, 0.0])
+    np.testing.assert_array_equal(t.grad.data[1], np.zeros(C))
+    np.testing.assert_allclose(loss.data, tl.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(t.grad.data[:3], tz.grad.numpy()[:3], rtol=1e-12, atol=1e-15)
+    # The ignored row of non-finite logits: the fused VJP knows the loss does not depend on it
+    # (0); composed, log_softmax's own VJP gives 0·NaN there, as PyTorch's does (NaN).
+    want = np.zeros(C) if fused else tz.grad.numpy()[3]
+    np.testing.assert_array_equal(t.grad.data[3], want)
+    # a scalar upstream that is not finite: the ignored rows stay 0 (mean and sum)
+    for reduction in ("mean", "sum"):
+        t = al.Tensor(z[:3], requires_grad=True)
+        public_cross_entropy(t, y[:3], reduction=reduction, fused=fused, **kw).backward(
+            np.float64(bad))
+        np.testing.assert_array_equal(t.grad.data[1], np.zeros(C))
+        assert np.isnan(t.grad.data[[0, 2]]).all() or np.isinf(t.grad.data[[0, 2]]).any()
+
+
+@pytest.mark.parametrize("fused", [True, False])
 def test_probability_targets_may_be_any_finite_reals(fused):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)

@@ -245,6 +245,8 @@ def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
         loss = _times(log_sumexp - picked, y.hot)              # −log p[y]·w[y]·mask
         if y.spread is not None:
             loss = loss - y.mask * part                        # − mask·Σ_c (ε/C)·w·log p
+        if type(y.mask) is not float:                          # ignored: exactly 0, as PyTorch
+            loss = np.where(y.mask != 0, loss, loss.dtype.type(0))   # (not 0·inf = NaN)
     return _reduce(loss, reduction, axis, y), _Saved(p, y)
 
 
@@ -416,7 +418,8 @@ def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
     if isinstance(z, Tensor):      # create_graph: Y as a Tensor when the target requires grad
         y = _target(target, z.shape, z.dtype, axis=axis, **params)
         s = _upstream(g, z.shape, axis, reduction, y.inv_denom)
-        return (_softmax(z, axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
+        dz = (_softmax(z, axis) * y.tau - _dense(y, z.shape, z.dtype)) * s
+        return dz if type(y.mask) is float else ops.where(dz, 0.0, cond=y.mask != 0)
     y = saved.target               # processed once, by the forward
     dz = saved.spend(z, axis)
     if reduction == "none":
@@ -433,6 +436,8 @@ def _ce_vjp_logits(g: Any, out: Any, z: Any, target: Any, *, saved: _Saved, axis
     _subtract_at(dz, y, axis, _times(s, y.hot))
     if y.spread is not None:
         dz -= (s * y.mask) * y.spread
+    if type(y.mask) is not float:   # ignored positions: exactly 0, whatever g (an infinite or
+        np.copyto(dz, 0, where=y.mask == 0)           # NaN g times 0 is NaN), as in PyTorch
     return dz
 
 
