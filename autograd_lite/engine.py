@@ -44,11 +44,11 @@ class _GradMode(threading.local):
 
 
 _mode = _GradMode()
-# How many threads are inside a mode change (no_grad, enable_grad, detect_anomaly, a backward
-# pass). While none is, every thread runs with the defaults, and recording (once per op) skips
-# reading its thread's flags: a thread-local read costs about as much as ten bytecodes.
-_CHANGED = [0]
-_CHANGED_LOCK = threading.Lock()
+# One token per mode change in progress in any thread (no_grad, enable_grad, detect_anomaly, a
+# backward pass): appended on entry, popped on exit (each atomic). While it is empty, every
+# thread runs with the defaults, and recording (once per op) skips reading its thread's flags:
+# a thread-local read costs about as much as ten bytecodes.
+_CHANGED: list = []
 
 
 def is_grad_enabled() -> bool:
@@ -67,15 +67,13 @@ def is_grad_enabled() -> bool:
 def _set_mode(attr: str, flag: bool) -> Iterator[None]:
     """Set one of this thread's mode flags (``enabled``, ``anomaly``) for a ``with`` block."""
     prev = getattr(_mode, attr)
-    with _CHANGED_LOCK:
-        _CHANGED[0] += 1
+    _CHANGED.append(None)
     setattr(_mode, attr, flag)
     try:
         yield
     finally:
         setattr(_mode, attr, prev)
-        with _CHANGED_LOCK:
-            _CHANGED[0] -= 1
+        _CHANGED.pop()
 
 
 def no_grad() -> Any:
@@ -417,8 +415,7 @@ def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False
     every = retain_grads or _into is not None   # visit every node (store or collect)
     anomaly = _mode.anomaly
     prev_mode = _mode.enabled   # as _set_mode, without a generator's cost per call
-    with _CHANGED_LOCK:
-        _CHANGED[0] += 1
+    _CHANGED.append(None)
     _mode.enabled = create_graph
     try:
         for node in order:
@@ -444,8 +441,7 @@ def backward(root: NodeProtocol, grad: Any = None, *, create_graph: bool = False
                 i += 1
     finally:
         _mode.enabled = prev_mode
-        with _CHANGED_LOCK:
-            _CHANGED[0] -= 1
+        _CHANGED.pop()
 
 
 def _visit(node: Node, g: Any, create_graph: bool, retain_grads: bool,

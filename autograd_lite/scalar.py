@@ -113,7 +113,7 @@ def _node(value: float, op: ScalarOp, xs: tuple, needs: bool) -> Scalar:
     mode is on, else a constant."""
     out = _new(Scalar)
     out.value = value
-    if needs and (not _CHANGED[0] or _mode.enabled):   # (see engine._CHANGED)
+    if needs and (not _CHANGED or _mode.enabled):   # (see engine._CHANGED)
         out._parents = xs
         out._op = op
         out.requires_grad = True

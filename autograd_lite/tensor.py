@@ -169,7 +169,7 @@ class Tensor(InPlace, Methods, Node):
             out = np.asarray(out)
         t = _new(Tensor)
         t._data = out
-        if record and (not _CHANGED[0] or _mode.enabled) and out.dtype.kind == "f":
+        if record and (not _CHANGED or _mode.enabled) and out.dtype.kind == "f":
             t.requires_grad = True
             t._parents = xs
             t._op = op
@@ -178,7 +178,7 @@ class Tensor(InPlace, Methods, Node):
             t._hooks = None   # (instance attributes, set here: read fast by backward)
         else:
             t.requires_grad = False
-        if _CHANGED[0] and _mode.anomaly:
+        if _CHANGED and _mode.anomaly:
             _anomaly_forward(op, t, datas)
         return t
 

@@ -89,12 +89,12 @@ SMALL = 4096   # inputs up to this size get the sum's cotangent as a fresh array
 
 
 def _sum_vjp(g: Any, out: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
-    gk = kept(g, x.shape, axis, keepdims)
-    if type(gk) is np.ndarray and x.size <= SMALL:   # cheaper than broadcast_to's view
-        spread = np.empty(x.shape, gk.dtype)
-        spread[...] = gk
+    if type(g) is np.ndarray and x.size <= SMALL:   # cheaper than broadcast_to's view
+        spread = np.empty(x.shape, g.dtype)
+        # (summed over every axis, g broadcasts as it is: a 0-d array, or kept axes of 1)
+        spread[...] = g if axis is None or keepdims else kept(g, x.shape, axis, keepdims)
         return spread
-    return broadcast_to(gk, shape=x.shape)
+    return broadcast_to(kept(g, x.shape, axis, keepdims), shape=x.shape)
 
 
 reduce_sum = Op("sum", _reduce(np.add.reduce), (_sum_vjp,),
