@@ -1,6 +1,7 @@
 """``log_softmax`` and ``softmax`` as fused primitives, each with its composed twin.
 
-Fused, each is one node that keeps only its output for backward; the VJPs need nothing else:
+Fused, each is one node that keeps only its output for backward; the VJPs need nothing else
+(float16 arrays are worked in float32 and rounded once, as PyTorch's CPU kernels do):
 
     log_softmax:  dx = g − softmax(x)·Σ g      (softmax(x) = exp(out))
     softmax:      dx = out ⊙ (g − Σ g ⊙ out)
@@ -20,7 +21,7 @@ import numpy as np
 from .. import functional, ops
 from ..ops.spellings import dim_alias
 from ..tensor import Tensor, as_tensor
-from .common import array, keep, one_axis, recording
+from .common import array, in_float32, keep, one_axis, recording
 
 __all__ = ["log_softmax", "softmax"]
 
@@ -33,6 +34,7 @@ def _shifted(x: np.ndarray, axis: int | None) -> np.ndarray:
     return array(x - m)
 
 
+@in_float32
 def _log_softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     out = _shifted(x, axis)
     with np.errstate(divide="ignore"):
@@ -48,6 +50,7 @@ def _softmax_rule(g: Any, out: Any, axis: Any) -> Any:
     return out * (g - keep(g * out, axis))
 
 
+@in_float32
 def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     if recording(g, out):
         return _log_softmax_rule(g, out, axis)
@@ -56,6 +59,7 @@ def _log_softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     return np.subtract(g, dx, out=dx)
 
 
+@in_float32
 def _softmax_vjp(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
     if recording(g, out):
         return _softmax_rule(g, out, axis)
@@ -70,11 +74,13 @@ def _batched(rule: Any) -> tuple:
     """The VJP for a batch of cotangents (a leading batch axis): the formula (not the in-place
     path, whose buffer has ``out``'s shape) along the axis counted from the end (a 0-d input:
     along no axis)."""
+    @in_float32
     def batched(g: Any, out: Any, x: Any, *, axis: int | None) -> Any:
         return rule(g, out, () if axis is None else axis - np.ndim(out))
     return (batched,)
 
 
+@in_float32
 def _softmax_forward(x: np.ndarray, *, axis: int | None) -> np.ndarray:
     e = _shifted(x, axis)
     np.exp(e, out=e)
