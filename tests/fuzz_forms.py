@@ -138,6 +138,16 @@ def _kinks_unary(name: str) -> tuple[np.ndarray, bool]:
     return c[jumps & np.isfinite(gs[0]) & np.isfinite(gs[1])], bool(np.any(jumps_f))
 
 
+def _at_edge(name: str, x: np.ndarray) -> bool:
+    """Whether the unary op is infinite or undefined within a few roundings of ``x`` (arcsin
+    and arctanh at ±1, reciprocal at 0): a singular point, where central differences cannot
+    judge and, in low precision, rounding decides on which side a value falls."""
+    d = np.maximum(KINK, 4 * np.finfo(x.dtype).eps * np.abs(x)).astype(np.float64)
+    with np.errstate(all="ignore"):
+        return not all(np.all(np.isfinite(np.asarray(ops.OPS[name](x.astype(np.float64) + s * d))))
+                       for s in (-1, 1))
+
+
 def _domain_binary(name: str) -> str:
     a = np.array([-1.5, -0.5, 0.5, 1.5, 0.7, -0.7])
     x, y = np.meshgrid(a, np.append(a, [0.0]))
@@ -206,13 +216,13 @@ def unary_forms(name: str) -> list[Form]:
             x = _pos(torch, ts[0], p) if domain == "pos" else ts[0]
             return _torch_fn(_n)(x)
 
-        def kink(xs, p):
+        def kink(xs, p, _n=name):
             x = _nd(xs[0])
             if domain == "pos":
                 x = x * x + p["shift"]
                 if not p["shift"] and _near(x):
                     return True
-            return any(_near(x - k) for k in kinks)
+            return _at_edge(_n, x) or any(_near(x - k) for k in kinks)
         forms.append(Form(f"{name}:{how}", name, 1, make, run_al, run_torch, kink,
                           fd_ok=not jumps))
     return forms
