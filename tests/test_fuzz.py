@@ -9,10 +9,10 @@ joins automatically and any other new op fails ``test_every_op_and_spelling_has_
 
 Per graph:
 
-* first order: the value and every input's gradient against PyTorch (same dtype, tolerance by
-  dtype, special values such as inf and NaN must match; in float16 and float32 the graph's
-  float64 result arbitrates, ``fuzz_graphs.judge_low_precision``: within a multiple of how far
-  rounding each step's value moves it, or no farther from it than PyTorch, so an
+* first order (``fuzz_compare.py``): the value and every input's gradient against PyTorch
+  (same dtype, tolerance by dtype, special values such as inf and NaN must match; in float16
+  and float32 PyTorch's float64 result arbitrates, ``judge_low_precision``: within a multiple
+  of how far rounding each step's value moves it, or no farther from it than PyTorch, so an
   ill-conditioned graph or PyTorch's own float16 overflow is not a failure and a wrong rule
   still is), and in float64 away from kinks and domain edges, two directional derivatives
   against central differences;
@@ -46,8 +46,9 @@ import pytest
 import autograd_lite as al
 from autograd_lite import ops
 
+from .fuzz_compare import first_order
 from .fuzz_forms import _spellings
-from .fuzz_graphs import core_reason, finite_differences, first_order, make_recipe, second_order
+from .fuzz_graphs import core_reason, finite_differences, make_recipe, second_order
 from .fuzz_structural import NOT_FUZZED, all_forms
 
 torch = pytest.importorskip("torch")
@@ -230,12 +231,12 @@ def test_low_precision_arbitration_does_not_excuse_a_wrong_float16_vjp(monkeypat
     tanh = ops.OPS["tanh"]
     right = tanh.vjps[0]
     monkeypatch.setattr(tanh, "vjps", (lambda g, out, x: right(g, out, x) * 1.05,))
-    from . import fuzz_graphs
+    from . import fuzz_compare
     recipes = [r for r in (make_recipe(seed, FORMS, dtype=np.float16) for seed in range(300))
                if any(f.op == "tanh" for f, _, _ in r.steps)]
     caught = [bool(first_order(r)) for r in recipes]
-    monkeypatch.setattr(fuzz_graphs, "judge_low_precision",
+    monkeypatch.setattr(fuzz_compare, "judge_low_precision",
                         lambda a, b, dtype, band, exact, scale=None, singular=False:
-                        fuzz_graphs.close(a, b, dtype, scale))
+                        fuzz_compare.close(a, b, dtype, scale))
     assert caught == [bool(first_order(r)) for r in recipes]   # nothing excused
     assert len(recipes) >= 20 and sum(caught) >= 8
