@@ -219,9 +219,20 @@ hardtanh = _act("hardtanh", lambda x, *, min_val, max_val: np.clip(x, min_val, m
 relu6 = _act("relu6", lambda x: np.clip(x, 0, 6), lambda g, out, x: masked(g, _inside(x, 0, 6, g)),
              "g ⊙ [0 < x < 6]", "``min(max(x, 0), 6)``.",
              "Tensor([0., 0., 6.], dtype=float64)", arg="[-1.0, 0.0, 7.0]")
-hardsigmoid = _act("hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1),
+def _hard(x: np.ndarray, times_x: bool) -> np.ndarray:
+    """PyTorch's formulas bit for bit, ``min(max(x + 3, 0), 6) / 6`` (times ``x`` first for
+    hardswish; float16 worked in float32 and rounded once, as its CPU kernels): equal values
+    keep a later kink (``1 / hardswish(-1)`` is −3 in both) on the same side."""
+    w = x.astype(np.float32) if x.dtype == np.float16 else x
+    r = np.clip(w + 3, 0, 6)
+    if times_x:
+        r = r * w
+    return (r / 6).astype(x.dtype, copy=False)
+
+
+hardsigmoid = _act("hardsigmoid", lambda x: _hard(x, False),
                    lambda g, out, x: masked(g, _inside(x, -3, 3, g)) / 6, "g/6 ⊙ [−3 < x < 3]",
-                   "Piecewise-linear sigmoid ``clip(x/6 + ½, 0, 1)``.",
+                   "Piecewise-linear sigmoid ``min(max(x + 3, 0), 6) / 6``.",
                    "Tensor([0.33333333, 0.5       , 0.83333333], dtype=float64)")
 
 
@@ -231,7 +242,7 @@ def _hardswish_vjp(g: Any, out: Any, x: Any) -> Any:
     return g * where(middle, 0.0, cond=xd > -3)
 
 
-hardswish = _act("hardswish", lambda x: x * np.clip(x / 6 + 0.5, 0, 1), _hardswish_vjp,
+hardswish = _act("hardswish", lambda x: _hard(x, True), _hardswish_vjp,
                  "g ⊙ (0 if x ≤ −3, x/3 + ½ if x < 3, else 1)",
                  "``x · hardsigmoid(x)``.",
                  "Tensor([-0.33333333,  0.        ,  1.66666667], dtype=float64)")
