@@ -233,7 +233,16 @@ checking the unshifted row sums); larger ones only where a row sum leaves the sa
 def _ce_forward(z: np.ndarray, target: np.ndarray, *, axis: int, weight: Any,
                 ignore_index: int | None, reduction: str,
                 label_smoothing: float) -> tuple[np.ndarray, _Saved]:
-    """The fused forward: a stable log-sum-exp, the loss, and the scaled softmax for the VJP."""
+    """The fused forward: a stable log-sum-exp, the loss, and the scaled softmax for the VJP.
+    float16 logits are worked in float32 and the loss rounded once, as PyTorch's CPU kernels
+    accumulate (the saved buffer stays float32: the VJP's gradient is rounded once too)."""
+    if z.dtype == np.float16:
+        wide = [None if a is None else a.astype(np.float32) if a.dtype == np.float16 else a
+                for a in (target, weight)]
+        loss, saved = _ce_forward(z.astype(np.float32), wide[0], axis=axis, weight=wide[1],
+                                  ignore_index=ignore_index, reduction=reduction,
+                                  label_smoothing=label_smoothing)
+        return loss.astype(np.float16), saved
     y = _target(target, z.shape, z.dtype, axis=axis, weight=weight, ignore_index=ignore_index,
                 reduction=reduction, label_smoothing=label_smoothing)
     p, log_sumexp, picked, part = _softmax_rows(z, axis, y)
