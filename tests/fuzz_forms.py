@@ -172,11 +172,16 @@ def _kink_binary(name: str) -> bool:
 
 
 def _singular_origin(name: str) -> bool:
-    """Whether the gradient at (0, 0) is not finite (hypot: |(x, y)| has a cone point there)."""
+    """Whether (0, 0) is a singular point: the gradient there is not finite (hypot: |(x, y)| has
+    a cone point) or the function is not even continuous there (arctan2, whose gradient there
+    is 0 by convention, as PyTorch's, and whose second derivatives PyTorch gives as NaN)."""
     x, y = (al.Tensor(np.array([0.0]), requires_grad=True) for _ in range(2))
     with np.errstate(all="ignore"):
         ops.OPS[name](x, y).sum().backward()
-    return not (np.all(np.isfinite(x.grad.data)) and np.all(np.isfinite(y.grad.data)))
+        near = [np.asarray(ops.OPS[name](np.array([a]), np.array([b])))
+                for a, b in ((1e-7, 1e-7), (-1e-7, -1e-7))]
+    finite = np.all(np.isfinite(x.grad.data)) and np.all(np.isfinite(y.grad.data))
+    return not finite or bool(np.abs(near[0] - near[1]) > 1e-4)
 
 
 def _jumps_binary(name: str) -> bool:

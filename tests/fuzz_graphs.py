@@ -373,10 +373,6 @@ def core_reason(recipe: Recipe, problems: list[str] = ()) -> str | None:
     with np.errstate(all="ignore"):
         for form, args, p in recipe.steps:
             xs = [vals[a] for a in args]
-            if form.op == "arctan2" and p["side"] == "both" and np.any(
-                    (_nd(xs[0]) == 0) & (_nd(xs[-1]) == 0)):
-                reasons.append("op family (new): arctan2's gradient at (0, 0) is NaN; "
-                               "PyTorch's is 0")
             if _zero_base(form, xs, p):
                 reasons.append("core: item 3 (pow at base 0)")
             if form.op == "pow" and p["side"] != "right" and np.any(

@@ -129,3 +129,22 @@ def test_hard_activations_equal_pytorch_bit_for_bit(dtype):
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, want)
     assert 1 / al.hardswish(np.array(-1.0)).item() == -3.0
+
+
+def test_arctan2_has_a_zero_gradient_at_the_origin_as_pytorch():
+    """At (0, 0) the gradient of arctan2 is undefined: 0, PyTorch's choice (the plain formula
+    gives 0/0 = NaN), its second derivatives 0 too; elsewhere the formula, unchanged."""
+    y = al.Tensor(np.array([0.0, 1.0, 0.0]), requires_grad=True)
+    x = al.Tensor(np.array([0.0, 2.0, -1.0]), requires_grad=True)
+    al.arctan2(y, x).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [0.0, 0.4, -1.0])
+    np.testing.assert_allclose(x.grad.data, [0.0, -0.2, 0.0])
+    h = al.hessian(lambda v: al.arctan2(v[0], v[1]))(np.zeros(2))
+    np.testing.assert_array_equal(h, np.zeros((2, 2)))
+    assert al.gradgradcheck(al.arctan2, [np.array([1.0, -2.0]), np.array([0.5, 3.0])])
+    torch = pytest.importorskip("torch")
+    ty = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    tx = torch.tensor([0.0, 2.0, -1.0], dtype=torch.float64, requires_grad=True)
+    torch.atan2(ty, tx).sum().backward()
+    np.testing.assert_allclose(y.grad.data, ty.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-15)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .core import Op, check_broadcast, data
-from .elementwise import _unary, exp, masked, sqrt
+from .elementwise import _unary, exp, masked, sqrt, where
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -62,16 +62,27 @@ arctanh = _unary("arctanh", np.arctanh, lambda g, out, x: g / (1 - x * x), "g / 
                  _ex("arctanh", "[0.0]", "[0.]"), ufunc=np.arctanh)
 
 
+def _over_radius2(num: Any, y: Any, x: Any) -> Any:
+    """``num / (x² + y²)``, and 0 at the origin, PyTorch's choice for the undefined gradient
+    there (the plain formula gives 0/0 = NaN); selected, so a second derivative there is 0 too."""
+    d = x * x + y * y
+    away = data(d) != 0
+    if np.all(away):
+        return num / d
+    return where(num / where(d, 1.0, cond=away), 0.0, cond=away)
+
+
 def _atan2_dy(g: Any, out: Any, y: Any, x: Any) -> Any:
-    return g * x / (x * x + y * y)
+    return _over_radius2(g * x, y, x)
 
 
 def _atan2_dx(g: Any, out: Any, y: Any, x: Any) -> Any:
-    return -g * y / (x * x + y * y)
+    return _over_radius2(-g * y, y, x)
 
 
 arctan2 = Op("arctan2", np.arctan2, (_atan2_dy, _atan2_dx),
-             rules=("g ⊙ x / (x² + y²)", "−g ⊙ y / (x² + y²)"),
+             rules=("g ⊙ x / (x² + y²), 0 at the origin (as PyTorch)",
+                    "−g ⊙ y / (x² + y²), 0 at the origin"),
              summary="Elementwise angle of the point ``(x, y)``: ``arctan2(y, x)`` (note the "
              "order, as NumPy), with broadcasting.",
              example=">>> al.arctan2([1.0], [1.0])   # π/4\nTensor([0.78539816], dtype=float64)",
