@@ -129,6 +129,10 @@ def test_hard_activations_equal_pytorch_bit_for_bit(dtype):
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, want)
     assert 1 / al.hardswish(np.array(-1.0)).item() == -3.0
+    # integers give float64 (true division), not integers truncated back
+    ints = np.array([1, 2, -4])
+    np.testing.assert_allclose(al.hardsigmoid(ints).data, [2 / 3, 5 / 6, 0.0], rtol=1e-15)
+    np.testing.assert_allclose(al.hardswish(ints).data, [2 / 3, 5 / 3, 0.0], rtol=1e-15)
 
 
 def test_arctan2_has_a_zero_gradient_at_the_origin_as_pytorch():

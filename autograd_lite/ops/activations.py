@@ -219,15 +219,20 @@ hardtanh = _act("hardtanh", lambda x, *, min_val, max_val: np.clip(x, min_val, m
 relu6 = _act("relu6", lambda x: np.clip(x, 0, 6), lambda g, out, x: masked(g, _inside(x, 0, 6, g)),
              "g ⊙ [0 < x < 6]", "``min(max(x, 0), 6)``.",
              "Tensor([0., 0., 6.], dtype=float64)", arg="[-1.0, 0.0, 7.0]")
+
+
 def _hard(x: np.ndarray, times_x: bool) -> np.ndarray:
     """PyTorch's formulas bit for bit, ``min(max(x + 3, 0), 6) / 6`` (times ``x`` first for
     hardswish; float16 worked in float32 and rounded once, as its CPU kernels): equal values
-    keep a later kink (``1 / hardswish(-1)`` is −3 in both) on the same side."""
-    w = x.astype(np.float32) if x.dtype == np.float16 else x
+    keep a later kink (``1 / hardswish(-1)`` is −3 in both) on the same side. (Integers give
+    float64, as NumPy's true division.)"""
+    half = x.dtype == np.float16
+    w = x.astype(np.float32) if half else x
     r = np.clip(w + 3, 0, 6)
     if times_x:
         r = r * w
-    return (r / 6).astype(x.dtype, copy=False)
+    r = r / 6
+    return r.astype(np.float16) if half else r
 
 
 hardsigmoid = _act("hardsigmoid", lambda x: _hard(x, False),
