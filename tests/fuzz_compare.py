@@ -14,15 +14,19 @@ if TYPE_CHECKING:
     from .fuzz_graphs import Recipe
 
 
-def run(recipe: Recipe, xs: list, lib: str) -> Any:
-    """The recipe's scalar output, on autograd_lite Tensors (``lib="al"``) or torch tensors."""
+def run(recipe: Recipe, xs: list, lib: str, round_to: Any = None) -> Any:
+    """The recipe's scalar output, on autograd_lite Tensors (``lib="al"``) or torch tensors;
+    ``round_to`` (autograd_lite): each step's value rounded to that dtype, its graph kept."""
     if lib == "torch":
         import torch
     vals = list(xs)
     with np.errstate(all="ignore"):
         for form, args, p in recipe.steps:
             a = [vals[i] for i in args]
-            vals.append(form.al(a, p) if lib == "al" else form.torch(a, p, torch))
+            v = form.al(a, p) if lib == "al" else form.torch(a, p, torch)
+            if round_to is not None and v.dtype.kind == "f":
+                v = v + al.Tensor(v.data.astype(round_to).astype(v.dtype) - v.data)
+            vals.append(v)
         total = None
         for k, w in zip(recipe.sinks, recipe.weights):
             w = al.Tensor(w) if lib == "al" else torch.from_numpy(w)
@@ -73,25 +77,17 @@ def rounding_band(recipe: Recipe) -> list[tuple[Any, Any]] | None:
     then for each input's gradient (the graph's conditioning at this point, from two runs of
     autograd_lite, so a wrong rule is wrong the same way in both; and PyTorch's float64
     result, an independent reference; ``None`` when either cannot be computed). Correct
-    low-precision implementations
-    differ by a small multiple of it: each rounds once per primitive, and a step built from
-    several (the composed cross-entropy, log_softmax, ...) can be off by a few units in the last
-    place. So a disagreement within ``BAND`` times it is not a defect, and one beyond it is."""
+    low-precision implementations differ by a small multiple of it: each rounds once per
+    primitive, and a step built from several (the composed cross-entropy, log_softmax, ...) can
+    be off by a few units in the last place. So a disagreement within ``BAND`` times it is not
+    a defect, and one beyond it is."""
     results = []
-    for rounded in (False, True):
+    for round_to in (None, recipe.dtype):
         xs = [al.Tensor(x.astype(np.float64), requires_grad=True) for x in recipe.inputs]
-        vals: list = list(xs)
         try:
-            with np.errstate(all="ignore"):
-                for form, args, p in recipe.steps:
-                    v = form.al([vals[a] for a in args], p)
-                    if rounded and v.dtype.kind == "f":    # the value, rounded; the graph kept
-                        d = v.data
-                        v = v + al.Tensor(d.astype(recipe.dtype).astype(np.float64) - d)
-                    vals.append(v)
-                total = sum((vals[k] * al.Tensor(w.astype(np.float64))).sum()
-                            for k, w in zip(recipe.sinks, recipe.weights))
-                if total.requires_grad:
+            total = run(recipe, xs, "al", round_to)
+            if total.requires_grad:
+                with np.errstate(all="ignore"):
                     total.backward()
         except Exception:   # noqa: BLE001 - no band, no excuse
             return None

@@ -5,8 +5,6 @@ such a VJP recomputes (also behind :func:`autograd_lite.functional.softmax` and 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +13,7 @@ from .. import ops
 from ..engine import Node
 from ..tensor import Tensor
 
-__all__ = ["recording", "one_axis", "keep", "array", "in_float32", "composed_log_softmax",
+__all__ = ["recording", "one_axis", "keep", "array", "composed_log_softmax",
            "composed_softmax"]
 
 
@@ -35,28 +33,6 @@ def one_axis(axis: Any, ndim: int, name: str) -> int | None:
 def keep(a: Any, axis: int | None) -> Any:
     """A sum along ``axis``, kept (length 1) so it broadcasts back (all of a 0-d array)."""
     return a.sum(axis=axis, keepdims=True)
-
-
-def in_float32(kernel: Callable) -> Callable:
-    """``kernel`` (a fused forward or ordinary-backward VJP on arrays) run in float32 when its
-    first argument is a float16 array, its result rounded to float16 once, as PyTorch's CPU
-    kernels accumulate: in float16, a softmax VJP's ``g − Σ g·p`` cancels to ~10 % error where
-    it is small (an ulp of 1 is 1e-3).
-
-    Example
-    -------
-    >>> in_float32(lambda x: (x + 0.0004) - x)(np.ones(1, np.float16))   # in float16: 0
-    array([0.0004], dtype=float16)
-    """
-    @functools.wraps(kernel)
-    def run(*args: Any, **params: Any) -> Any:
-        first = args[0]
-        if type(first) is np.ndarray and first.dtype == np.float16:
-            return kernel(*(a.astype(np.float32) if type(a) is np.ndarray
-                            and a.dtype == np.float16 else a for a in args),
-                          **params).astype(np.float16)
-        return kernel(*args, **params)
-    return run
 
 
 def array(a: Any) -> np.ndarray:

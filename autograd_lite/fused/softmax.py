@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from .. import functional, ops
+from ..ops.core import in_float32
 from ..ops.spellings import dim_alias
 from ..tensor import Tensor, as_tensor
-from .common import array, in_float32, keep, one_axis, recording
+from .common import array, keep, one_axis, recording
 
 __all__ = ["log_softmax", "softmax"]
 

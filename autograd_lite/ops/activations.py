@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Op, data
+from .core import Op, data, in_float32
 from .elementwise import absolute, exp, masked, sigmoid, tanh, where
 from .math import _erfc, erfc
 
@@ -221,21 +221,10 @@ relu6 = _act("relu6", lambda x: np.clip(x, 0, 6), lambda g, out, x: masked(g, _i
              "Tensor([0., 0., 6.], dtype=float64)", arg="[-1.0, 0.0, 7.0]")
 
 
-def _hard(x: np.ndarray, times_x: bool) -> np.ndarray:
-    """PyTorch's formulas bit for bit, ``min(max(x + 3, 0), 6) / 6`` (times ``x`` first for
-    hardswish; float16 worked in float32 and rounded once, as its CPU kernels): equal values
-    keep a later kink (``1 / hardswish(-1)`` is −3 in both) on the same side. (Integers give
-    float64, as NumPy's true division.)"""
-    half = x.dtype == np.float16
-    w = x.astype(np.float32) if half else x
-    r = np.clip(w + 3, 0, 6)
-    if times_x:
-        r = r * w
-    r = r / 6
-    return r.astype(np.float16) if half else r
-
-
-hardsigmoid = _act("hardsigmoid", lambda x: _hard(x, False),
+# hardsigmoid and hardswish: PyTorch's formulas and rounding, bit for bit (float16 through
+# float32, as its CPU kernels), so a later kink (``1 / hardswish(-1)`` is −3 in both) falls on
+# the same side; integers give float64 (true division).
+hardsigmoid = _act("hardsigmoid", in_float32(lambda x: np.clip(x + 3, 0, 6) / 6),
                    lambda g, out, x: masked(g, _inside(x, -3, 3, g)) / 6, "g/6 ⊙ [−3 < x < 3]",
                    "Piecewise-linear sigmoid ``min(max(x + 3, 0), 6) / 6``.",
                    "Tensor([0.33333333, 0.5       , 0.83333333], dtype=float64)")
@@ -247,7 +236,8 @@ def _hardswish_vjp(g: Any, out: Any, x: Any) -> Any:
     return g * where(middle, 0.0, cond=xd > -3)
 
 
-hardswish = _act("hardswish", lambda x: _hard(x, True), _hardswish_vjp,
+hardswish = _act("hardswish", in_float32(lambda x: x * np.clip(x + 3, 0, 6) / 6),
+                 _hardswish_vjp,
                  "g ⊙ (0 if x ≤ −3, x/3 + ½ if x < 3, else 1)",
                  "``x · hardsigmoid(x)``.",
                  "Tensor([-0.33333333,  0.        ,  1.66666667], dtype=float64)")
